@@ -1,0 +1,98 @@
+"""lrkit: learning-rate schedules, warmup first.
+
+Define a schedule once as a pure function of the step, compose it (warmup
+around anything, joins, products), evaluate it on floats, NumPy, torch or jax,
+see it (:func:`plot`, ``lrkit demo``) and store it as plain data.
+
+``import lrkit`` needs only NumPy.  The framework adapters are imported on
+first use: ``lrkit.torch`` (PyTorch), ``lrkit.compat.keras`` (Keras' names).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .base import REGISTRY, Schedule
+from .composition import WARMUP_METHODS, clip, join, product, scale, warmup
+from .durations import parse_duration, parse_lrepochs, resolve_duration
+from .schedules import (
+    constant,
+    cosine,
+    cosine_restarts,
+    cyclic,
+    exponential,
+    inverse_power,
+    inverse_sqrt,
+    inverse_time,
+    linear,
+    multistep,
+    noam,
+    one_cycle,
+    piecewise_constant,
+    piecewise_interpolate,
+    polynomial,
+    step,
+    tanh,
+    wsd,
+)
+from .spec import SpecError, dumps, from_dict, load, loads, parse, save
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY",
+    "WARMUP_METHODS",
+    "Schedule",
+    "SpecError",
+    "__version__",
+    "clip",
+    "constant",
+    "cosine",
+    "cosine_restarts",
+    "cyclic",
+    "dumps",
+    "exponential",
+    "from_dict",
+    "inverse_power",
+    "inverse_sqrt",
+    "inverse_time",
+    "join",
+    "linear",
+    "load",
+    "loads",
+    "multistep",
+    "noam",
+    "one_cycle",
+    "parse",
+    "parse_duration",
+    "parse_lrepochs",
+    "piecewise_constant",
+    "piecewise_interpolate",
+    "plot",
+    "polynomial",
+    "product",
+    "resolve_duration",
+    "save",
+    "scale",
+    "step",
+    "tanh",
+    "warmup",
+    "wsd",
+]
+
+if TYPE_CHECKING:
+    from .plot import plot
+
+_LAZY_MODULES = {"torch", "compat", "plot_module", "cli"}
+
+
+def __getattr__(name: str) -> Any:
+    # Framework adapters and matplotlib load on first use, never at import.
+    if name == "plot":
+        from .plot import plot
+
+        return plot
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lrkit' has no attribute {name!r}")

@@ -1,0 +1,283 @@
+"""Schedules as text and data: ``parse``/``repr``, ``from_dict``/``to_dict``, files.
+
+The spec language is the call syntax ``repr`` prints, e.g.::
+
+    warmup(multistep(0.001, milestones=[10000, 12000], gamma=0.5), steps=500, start_factor=1/3)
+
+It is read with :mod:`ast` (parsing only, nothing is ever executed): calls of
+registered schedule names, numbers, strings, booleans, ``None``, lists, and
+arithmetic on number literals (``1/3``, ``2 * 1e-3``).  Anything else is a
+:class:`SpecError` naming the position.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import math
+import operator
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .base import REGISTRY, Schedule
+
+__all__ = ["SpecError", "dumps", "from_dict", "load", "loads", "parse", "save"]
+
+_MAX_SPEC_LENGTH = 100_000
+_MAX_DEPTH = 64
+
+
+class SpecError(ValueError):
+    """A schedule spec (text or dict) that cannot be turned into a schedule."""
+
+    def __init__(self, message: str, text: str | None = None, position: int | None = None) -> None:
+        self.message = message
+        self.text = text
+        self.position = position
+        if text is not None and position is not None and "\n" not in text and len(text) <= 200:
+            message = f"{message} (at position {position})\n  {text}\n  {' ' * position}^"
+        elif position is not None:
+            message = f"{message} (at position {position})"
+        super().__init__(message)
+
+
+def _suggest(name: str) -> str:
+    close = difflib.get_close_matches(name, sorted(REGISTRY), n=3, cutoff=0.5)
+    if close:
+        return f"; did you mean {' or '.join(repr(c) for c in close)}?"
+    return f"; known schedules: {', '.join(sorted(REGISTRY))}"
+
+
+def _build(name: str, args: list[Any], kwargs: dict[str, Any]) -> Schedule:
+    cls = REGISTRY[name]
+    try:
+        return cls(*args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{name}(): {exc}") from None
+
+
+# -- text ---------------------------------------------------------------------
+
+_BINOPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_NAMES = {"inf": math.inf, "true": True, "false": False, "null": None}
+
+
+class _Reader:
+    def __init__(self, text: str, offsets: list[int]) -> None:
+        self.text = text
+        self.offsets = offsets
+
+    def pos(self, node: ast.AST) -> int:
+        line = getattr(node, "lineno", 1)
+        return self.offsets[line - 1] + getattr(node, "col_offset", 0)
+
+    def fail(self, message: str, node: ast.AST) -> SpecError:
+        return SpecError(message, self.text, self.pos(node))
+
+    def value(self, node: ast.AST, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise self.fail(f"spec nested deeper than {_MAX_DEPTH} levels", node)
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (bool, int, float, str)) or node.value is None:
+                if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > 2**63:
+                    raise self.fail(f"number {node.value} is too large", node)
+                return node.value
+            raise self.fail(f"unsupported literal {node.value!r}", node)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.value(e, depth + 1) for e in node.elts]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.value(node.operand, depth + 1)
+            if not _is_number(operand):
+                raise self.fail("a sign can only stand before a number", node)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            left = self.value(node.left, depth + 1)
+            right = self.value(node.right, depth + 1)
+            if not (_is_number(left) and _is_number(right)):
+                raise self.fail("arithmetic is only allowed between numbers", node)
+            return self._arith(node, left, right)
+        if isinstance(node, ast.Name):
+            if node.id.lower() in _NAMES:
+                return _NAMES[node.id.lower()]
+            if node.id in REGISTRY:
+                raise self.fail(f"{node.id} is a schedule: call it, as in {node.id}(...)", node)
+            raise self.fail(f"unknown name {node.id!r}{_suggest(node.id)}", node)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        raise self.fail(f"unsupported syntax ({type(node).__name__})", node)
+
+    def _arith(self, node: ast.AST, left: Any, right: Any) -> Any:
+        op = _BINOPS[type(node.op)]  # type: ignore[attr-defined]
+        ints = isinstance(left, int) and isinstance(right, int)
+        try:
+            if isinstance(node.op, ast.Pow) or not ints:  # type: ignore[attr-defined]
+                result: Any = op(float(left), float(right))
+                if ints and isinstance(node.op, ast.Pow) and float(result).is_integer() and abs(result) < 2**53:  # type: ignore[attr-defined]
+                    result = int(result)
+            else:
+                result = op(left, right)
+        except (ZeroDivisionError, OverflowError, ValueError) as exc:
+            raise self.fail(f"bad arithmetic: {exc}", node) from None
+        if isinstance(result, complex) or (isinstance(result, float) and math.isnan(result)):
+            raise self.fail("arithmetic gave no real number", node)
+        if isinstance(result, int) and abs(result) > 2**63:
+            raise self.fail("number is too large", node)
+        return result
+
+    def call(self, node: ast.Call, depth: int) -> Schedule:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("expected a schedule name before '('", node)
+        name = node.func.id
+        if name not in REGISTRY:
+            raise self.fail(f"unknown schedule {name!r}{_suggest(name)}", node)
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise self.fail("'*' arguments are not allowed in a spec", a)
+            args.append(self.value(a, depth + 1))
+        kwargs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.fail("'**' arguments are not allowed in a spec", kw)
+            if kw.arg not in REGISTRY[name]._fields:
+                close = difflib.get_close_matches(kw.arg, REGISTRY[name]._fields, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(REGISTRY[name]._fields)}"
+                raise self.fail(f"{name}() has no parameter {kw.arg!r}{hint}", kw)
+            kwargs[kw.arg] = self.value(kw.value, depth + 1)
+        try:
+            return _build(name, args, kwargs)
+        except SpecError as exc:
+            raise SpecError(exc.message, self.text, self.pos(node)) from None
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def parse(text: str) -> Schedule:
+    """Read a schedule spec (the syntax ``repr`` prints); never executes code.
+
+    Raises :class:`SpecError` (a ``ValueError``) with the position for anything
+    malformed, and suggestions for unknown names.
+    """
+    if isinstance(text, Schedule):
+        return text
+    if not isinstance(text, str):
+        raise SpecError(f"a spec must be a string, got {type(text).__name__}")
+    if len(text) > _MAX_SPEC_LENGTH:
+        raise SpecError(f"spec is longer than {_MAX_SPEC_LENGTH} characters")
+    stripped = text.strip()
+    if not stripped:
+        raise SpecError("empty spec: expected a schedule such as cosine(0.001, steps=1000)")
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        offset = max((exc.offset or 1) - 1, 0) if (exc.lineno or 1) == 1 else None
+        raise SpecError(f"malformed spec: {exc.msg}", stripped, offset) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SpecError(f"malformed spec: {type(exc).__name__}") from None
+    offsets = [0]
+    for line in stripped.split("\n"):
+        offsets.append(offsets[-1] + len(line) + 1)
+    reader = _Reader(stripped, offsets)
+    try:
+        result = reader.value(tree.body)
+    except RecursionError:
+        raise SpecError(f"spec nested deeper than {_MAX_DEPTH} levels") from None
+    if not isinstance(result, Schedule):
+        raise SpecError(f"a spec must be a schedule call such as cosine(0.001, steps=1000), got {result!r}")
+    return result
+
+
+# -- data ---------------------------------------------------------------------
+
+
+def from_dict(data: Mapping[str, Any]) -> Schedule:
+    """Inverse of :meth:`Schedule.to_dict`: ``{"type": name, **params}``, nested."""
+    return _from_data(data, "spec", 0)
+
+
+def _from_data(data: Any, where: str, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        raise SpecError(f"{where}: nested deeper than {_MAX_DEPTH} levels")
+    if isinstance(data, Mapping):
+        if "type" not in data:
+            raise SpecError(f"{where}: a schedule dict needs a 'type' key, got keys {sorted(map(str, data))}")
+        name = data["type"]
+        if not isinstance(name, str) or name not in REGISTRY:
+            raise SpecError(f"{where}: unknown schedule type {name!r}{_suggest(str(name))}")
+        cls = REGISTRY[name]
+        kwargs = {}
+        for key, value in data.items():
+            if key == "type":
+                continue
+            if key not in cls._fields:
+                raise SpecError(f"{where}: {name}() has no parameter {key!r}; it takes {', '.join(cls._fields)}")
+            kwargs[key] = _from_data(value, f"{where}.{key}", depth + 1)
+        return _build(name, [], kwargs)
+    if isinstance(data, (list, tuple)):
+        return [_from_data(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(data)]
+    return data
+
+
+def dumps(schedule: Schedule, format: str = "json") -> str:
+    """Serialise to ``json``, ``yaml`` (needs PyYAML) or ``toml`` (needs tomli-w)."""
+    data = schedule.to_dict()
+    if format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    if format == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(data, sort_keys=False))
+    if format == "toml":
+        import tomli_w
+
+        return str(tomli_w.dumps(data))
+    raise ValueError(f"format must be 'json', 'yaml' or 'toml', got {format!r}")
+
+
+def loads(text: str, format: str = "json") -> Schedule:
+    """Inverse of :func:`dumps`."""
+    if format == "json":
+        data = json.loads(text)
+    elif format == "yaml":
+        import yaml
+
+        data = yaml.safe_load(text)
+    elif format == "toml":
+        import tomllib
+
+        data = tomllib.loads(text)
+    else:
+        raise ValueError(f"format must be 'json', 'yaml' or 'toml', got {format!r}")
+    return from_dict(data)
+
+
+_SUFFIXES = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+
+
+def _format_of(path: Path) -> str:
+    try:
+        return _SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"path must end in .json, .yaml, .yml or .toml, got {str(path)!r}") from None
+
+
+def save(schedule: Schedule, path: str | Path) -> None:
+    """Write a schedule to a ``.json``, ``.yaml`` or ``.toml`` file."""
+    path = Path(path)
+    path.write_text(dumps(schedule, _format_of(path)), encoding="utf-8")
+
+
+def load(path: str | Path) -> Schedule:
+    """Read a schedule written by :func:`save` (format from the suffix)."""
+    path = Path(path)
+    return loads(path.read_text(encoding="utf-8"), _format_of(path))
