@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .arguments import add_arguments, schedule_from_args
 from .base import REGISTRY, Schedule
 from .composition import WARMUP_METHODS, clip, join, product, scale, warmup
 from .durations import parse_duration, parse_lrepochs, resolve_duration
@@ -46,6 +47,7 @@ __all__ = [
     "Schedule",
     "SpecError",
     "__version__",
+    "add_arguments",
     "clip",
     "constant",
     "cosine",
@@ -75,6 +77,7 @@ __all__ = [
     "resolve_duration",
     "save",
     "scale",
+    "schedule_from_args",
     "step",
     "tanh",
     "warmup",
@@ -82,15 +85,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .plot import plot
+    from .plotting import plot
 
-_LAZY_MODULES = {"torch", "compat", "plot_module", "cli"}
+_LAZY_MODULES = {"torch", "compat", "plotting", "cli"}
 
 
 def __getattr__(name: str) -> Any:
     # Framework adapters and matplotlib load on first use, never at import.
     if name == "plot":
-        from .plot import plot
+        # the module is lrkit.plotting, so that lrkit.plot stays this function
+        from .plotting import plot
 
         return plot
     if name in _LAZY_MODULES:

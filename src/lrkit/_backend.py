@@ -75,8 +75,8 @@ class Namespace:
         """``values[index]`` with ``values`` placed like ``like``."""
         raise NotImplementedError
 
-    def finalize(self, out: Any, t: Any) -> Any:
-        """Shape and type the result like the step."""
+    def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
+        """Shape and type the result like the step (``t`` as computed, ``step`` as given)."""
         raise NotImplementedError
 
 
@@ -105,7 +105,7 @@ class _Scalar(Namespace):
     def take(self, values: Sequence[float], index: Any, like: Any) -> Any:
         return values[index]
 
-    def finalize(self, out: Any, t: Any) -> float:
+    def finalize(self, out: Any, t: Any, step: Any = None) -> float:
         return float(out)
 
 
@@ -131,7 +131,7 @@ class _NumPy(Namespace):
     def take(self, values: Sequence[float], index: Any, like: Any) -> Any:
         return np.asarray(values, dtype=np.float64)[index]
 
-    def finalize(self, out: Any, t: Any) -> Any:
+    def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         out = np.asarray(out, dtype=np.float64)
         if out.shape != t.shape:
             out = np.broadcast_to(out, t.shape)
@@ -139,7 +139,12 @@ class _NumPy(Namespace):
 
 
 class _Torch(Namespace):
-    """torch tensors, computed in the step tensor's floating dtype."""
+    """torch tensors, computed in float64 and returned in the step's floating dtype.
+
+    float32/half steps are computed in float64 too (except on MPS, which has no
+    float64): in float32, ``t / period`` of a periodic schedule loses whole steps
+    long before ``2**24``.  Integer steps give float64 results.
+    """
 
     name = "torch"
 
@@ -159,7 +164,7 @@ class _Torch(Namespace):
             ref = cond if isinstance(cond, self.torch.Tensor) else None
             if ref is None:
                 return a if cond else b
-            ref = ref.to(self.torch.get_default_dtype())
+            ref = ref.to(self.torch.float64)  # constants keep full precision; finalize casts
         return self.torch.where(cond, self._t(a, ref), self._t(b, ref))
 
     def _binary(self, fn: Any, a: Any, b: Any) -> Any:
@@ -213,10 +218,11 @@ class _Torch(Namespace):
         v = self.torch.as_tensor(list(values), dtype=like.dtype, device=like.device)
         return v[index]
 
-    def finalize(self, out: Any, t: Any) -> Any:
+    def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         out = self._t(out, t)
-        if out.dtype != t.dtype:
-            out = out.to(t.dtype)
+        dtype = step.dtype if isinstance(step, self.torch.Tensor) and step.is_floating_point() else t.dtype
+        if out.dtype != dtype:
+            out = out.to(dtype)
         if out.shape != t.shape:
             out = out.expand(t.shape).clone()
         return out
@@ -243,10 +249,13 @@ class _Jax(Namespace):
     def take(self, values: Sequence[float], index: Any, like: Any) -> Any:
         return self.jnp.asarray(list(values), dtype=like.dtype)[index]
 
-    def finalize(self, out: Any, t: Any) -> Any:
+    def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         out = self.jnp.asarray(out, dtype=t.dtype)
         return self.jnp.broadcast_to(out, t.shape)
 
+
+#: ints above this do not fit in a float64 (``float(step)`` would overflow).
+MAX_INT_STEP = 2**1023
 
 SCALAR: Namespace = _Scalar()
 NUMPY: Namespace = _NumPy()
@@ -273,6 +282,9 @@ def prepare(step: Any) -> tuple[Namespace, Any]:
     if isinstance(step, bool):
         raise TypeError(f"step must be a number or an array of numbers, got {step!r}")
     if isinstance(step, (int, float, np.integer, np.floating)):
+        if isinstance(step, int) and step > MAX_INT_STEP:
+            # float(step) would raise OverflowError (and repr a ValueError past 4300 digits).
+            raise ValueError(f"step must be finite, got an int of {step.bit_length()} bits")
         t = float(step)
         if not math.isfinite(t):
             raise ValueError(f"step must be finite, got {step!r}")
@@ -289,9 +301,23 @@ def prepare(step: Any) -> tuple[Namespace, Any]:
     if module == "torch" and "torch" in sys.modules:
         torch = sys.modules["torch"]
         if isinstance(step, torch.Tensor):
-            t = step if step.is_floating_point() else step.to(torch.float64)
-            if not t.is_floating_point():
-                t = t.to(torch.float64)
+            if step.dtype == torch.bool or step.is_complex():
+                raise TypeError(f"step tensor must hold integers or floats, got dtype {step.dtype}")
+            t = step
+            if t.dtype != torch.float64 and t.device.type != "mps":
+                t = t.to(torch.float64)  # see _Torch: finalize casts back to the step's dtype
+            elif not t.is_floating_point():
+                t = t.to(torch.float32)  # MPS: integer steps in its widest float
+            compiling = getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)()
+            if not compiling and t.numel():  # same contract as NumPy steps (a graph under torch.compile cannot check)
+                if not bool(torch.isfinite(t).all()):
+                    raise ValueError(
+                        f"step must be finite, got a tensor containing {t[~torch.isfinite(t)][0].item()!r}"
+                    )
+                if bool((t < 0).any()):
+                    raise ValueError(
+                        f"step must be >= 0 (optimizer updates already applied), got {t[t < 0][0].item()!r}"
+                    )
             return _lazy("torch"), t
     if module in ("jax", "jaxlib") and "jax" in sys.modules:
         jnp = sys.modules["jax"].numpy

@@ -26,6 +26,10 @@ REGISTRY: dict[str, type[Schedule]] = {}
 
 _NO_DEFAULT = inspect.Parameter.empty
 
+#: the largest duration in steps: formulas compute in float64, exact for ints up to 2**53
+#: (larger ones would also not survive TOML or the spec parser).
+MAX_STEPS = 2**53
+
 
 class Schedule:
     """A learning-rate schedule: a pure, closed-form function of the step.
@@ -81,10 +85,10 @@ class Schedule:
     def __call__(self, step: Any) -> Any:
         if not self._resolved:
             raise ValueError(f"{self!r} has durations in epochs or percent: call .resolve(...) before evaluating it")
-        if type(step) is int and step >= 0:  # fast path for the training loop
+        if type(step) is int and 0 <= step <= _backend.MAX_INT_STEP:  # fast path for the training loop
             return float(self._eval(float(step), _backend.SCALAR))
         xp, t = _backend.prepare(step)
-        return xp.finalize(self._eval(t, xp), t)
+        return xp.finalize(self._eval(t, xp), t, step)
 
     def _eval(self, t: Any, xp: _backend.Namespace) -> Any:
         raise NotImplementedError
@@ -194,6 +198,15 @@ class Schedule:
                 parts.append(f"{name}={_spec_value(value)}")
         return f"{self.spec_name}({', '.join(parts)})"
 
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a schedule as its plot (matplotlib is imported only here).
+
+        ``None`` (no matplotlib, unresolved durations) falls back to the text repr.
+        """
+        from .plotting import render_png
+
+        return render_png(self)
+
     # -- algebra ------------------------------------------------------------
     def __mul__(self, other: Any) -> Schedule:
         from .composition import product, scale
@@ -264,7 +277,10 @@ def real(
     """A finite real number in ``[low, high]`` (``(`` / ``)`` with the ``*_open`` flags)."""
     if not _is_real(value):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    value = float(value)
+    try:
+        value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so values never print as negative
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got an int of {int(value).bit_length()} bits") from None
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         raise ValueError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low or (low_open and value == low)):
@@ -298,9 +314,11 @@ def choice(name: str, value: Any, options: Iterable[str]) -> str:
 def duration(name: str, value: Any, *, minimum: int = 0) -> Duration:
     """An int number of steps ``>= minimum``, or a duration string checked for form."""
     if isinstance(value, str):
-        amount, _unit = parse_duration(value, name)
+        amount, unit = parse_duration(value, name)
         if minimum > 0 and amount == 0:
             raise ValueError(f"{name} must be at least {minimum} step, got {value!r}")
+        if unit == "st" and amount > MAX_STEPS:
+            raise ValueError(f"{name} must be <= 2**53 steps, got {value!r}")
         return value.strip()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be an int number of steps or a duration string like '10ep', got {value!r}")
@@ -312,6 +330,10 @@ def duration(name: str, value: Any, *, minimum: int = 0) -> Duration:
         raise ValueError(f"{name} must be a whole number of steps, got {value!r}")
     if steps < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if steps > MAX_STEPS:
+        # repr() of an int fails past 4300 digits
+        shown = repr(value) if steps < 10**100 else f"an int of {steps.bit_length()} bits"
+        raise ValueError(f"{name} must be <= 2**53 steps, got {shown}")
     return steps
 
 
@@ -323,7 +345,7 @@ def durations(
         raise TypeError(f"{name} must be a list of steps, got {values!r}")
     items = tuple(duration(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
     if nonempty and not items:
-        raise ValueError(f"{name} must not be empty")
+        raise ValueError(f"{name} must not be empty, got []")
     ints = [v for v in items if isinstance(v, int)]
     if len(ints) == len(items):
         for a, b in itertools.pairwise(ints):

@@ -90,13 +90,17 @@ class warmup(Schedule):
         inner = self.schedule
         if w == 0.0:
             return inner._eval(t, xp)
+        if xp is SCALAR and t >= w:  # warmup over: skip the factor on the hot path
+            return inner._eval(t - w if self.prefix else t, xp)
         f = self.factor(t, xp)
         if not self.prefix:
             x = inner._eval(t, xp)
             return xp.where(t < w, f * x, x)
         if xp is SCALAR:
             return f * inner._eval(0.0, xp) if t < w else inner._eval(t - w, xp)
-        return xp.where(t < w, f * inner._eval(t * 0.0, xp), inner._eval(xp.maximum(t - w, 0.0), xp))
+        # The target of a prefix warmup is the constant schedule(0): compute it once, as a float.
+        target = inner._eval(0.0, SCALAR)
+        return xp.where(t < w, f * target, inner._eval(xp.maximum(t - w, 0.0), xp))
 
 
 class join(Schedule):
@@ -123,7 +127,7 @@ class join(Schedule):
         bounds = v.durations("boundaries", boundaries, minimum=1)
         if len(bounds) != len(pieces) - 1:
             raise ValueError(
-                f"boundaries must have one entry fewer than schedules ({len(pieces)} schedules), got {len(bounds)}"
+                f"boundaries must have one entry fewer than schedules ({len(pieces)} schedules), got {list(bounds)}"
             )
         self._init(schedules=pieces, boundaries=bounds)
 

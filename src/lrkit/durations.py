@@ -24,7 +24,11 @@ from typing import Union
 
 Duration = Union[int, str]
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*(st|ep|%|dur)\s*$")
+# ASCII digits only (re.ASCII): '\d' would also take e.g. Arabic-Indic digits.
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(st|ep|%|dur)\s*$", re.ASCII)
+# Fraction('1e999999999') would compute 10**999999999 (minutes): bound the text first.
+_MAX_NUMBER_CHARS = 40
+_MAX_EXPONENT = 99
 _UNITS = ("st", "ep", "%", "dur")
 
 __all__ = ["Duration", "is_duration_string", "parse_duration", "parse_lrepochs", "resolve_duration"]
@@ -37,9 +41,11 @@ def parse_duration(text: str, name: str = "duration") -> tuple[Fraction, str]:
         raise ValueError(
             f"{name} must be an int number of steps or a duration like '500st', '10ep', '5%' or '0.05dur', got {text!r}"
         )
-    number = text.strip()[: -len(m.group(2))].strip()
+    unit = m.group(3)
+    number = text.strip()[: -len(unit)].strip()
+    if len(number) > _MAX_NUMBER_CHARS or (m.group(2) is not None and abs(int(m.group(2))) > _MAX_EXPONENT):
+        raise ValueError(f"{name} has an unreasonably long or large number, got {text[:60]!r}")
     amount = Fraction(number)
-    unit = m.group(2)
     if unit == "st" and amount.denominator != 1:
         raise ValueError(f"{name} in steps must be a whole number, got {text!r}")
     if unit == "%" and amount > 100:

@@ -106,7 +106,10 @@ class multistep(Schedule):
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if not self.milestones:
             return t * 0.0 + self.value
-        return self.value * self.gamma ** xp.searchsorted_right(self.milestones, t)
+        # Look the levels up rather than raising gamma to the index: torch computes
+        # ``float ** int_tensor`` in float32, and a table is the same on every backend.
+        levels = [self.value * self.gamma**k for k in range(len(self.milestones) + 1)]
+        return xp.take(levels, xp.searchsorted_right(self.milestones, t), like=t)
 
 
 class piecewise_constant(Schedule):
@@ -128,7 +131,7 @@ class piecewise_constant(Schedule):
         vals = v.lr_values("values", values)
         if len(vals) != len(bounds) + 1:
             raise ValueError(
-                f"values must have one more entry than boundaries ({len(bounds)} boundaries), got {len(vals)} values"
+                f"values must have one more entry than boundaries ({len(bounds)} boundaries), got {list(vals)}"
             )
         self._init(
             boundaries=bounds, values=vals, at_boundary=v.choice("at_boundary", at_boundary, ("next", "previous"))
@@ -159,7 +162,7 @@ class piecewise_interpolate(Schedule):
         bounds = v.durations("boundaries", boundaries)
         vals = v.lr_values("values", values)
         if len(vals) != len(bounds):
-            raise ValueError(f"values must have as many entries as boundaries ({len(bounds)}), got {len(vals)}")
+            raise ValueError(f"values must have as many entries as boundaries ({len(bounds)}), got {list(vals)}")
         self._init(boundaries=bounds, values=vals, method=v.choice("method", method, ("linear", "cosine")))
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
@@ -391,6 +394,7 @@ class cosine_restarts(Schedule):
     ``s(S_i) = floor + (value - floor) * m_mul ** i`` (the restart happens *at*
     ``S_i``); ``s(S_i - 1)`` is the last, lowest value of the previous period.
     Periodic by definition.  ``floor`` is not scaled by ``m_mul`` (Keras' rule).
+    ``1 <= t_mul <= 1e6``.
     """
 
     spec_name = "cosine_restarts"
@@ -405,7 +409,8 @@ class cosine_restarts(Schedule):
         self._init(
             value=value,
             period=v.duration("period", period, minimum=1),
-            t_mul=v.real("t_mul", t_mul, low=1.0),
+            # Bounded so t_mul ** i stays a float for every finite step (Python raises OverflowError).
+            t_mul=v.real("t_mul", t_mul, low=1.0, high=1e6),
             m_mul=v.real("m_mul", m_mul, low=0.0, high=1.0),
             floor=floor,
         )
@@ -417,13 +422,16 @@ class cosine_restarts(Schedule):
             start = i * period
             length = period
         else:
-            i = xp.floor(xp.log(1.0 + t / period * (t_mul - 1.0)) / math.log(t_mul))
+            # The cap keeps the log finite for astronomically large steps.
+            i = xp.floor(xp.log(1.0 + xp.minimum(t / period, 1e300 / (t_mul - 1.0)) * (t_mul - 1.0)) / math.log(t_mul))
             # The log can land a hair off at exact restarts: correct i with the
             # exact start of its period, computed in steps.
             start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
             i = xp.where(start > t, i - 1.0, i)
-            next_start = period * (t_mul ** (i + 1.0) - 1.0) / (t_mul - 1.0)
-            i = xp.where(next_start <= t, i + 1.0, i)
+            # The next start is start + length: never form t_mul ** (i + 1), which
+            # overflows (OverflowError on Python floats) for a large t_mul.
+            start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
+            i = xp.where(start + period * t_mul**i <= t, i + 1.0, i)
             start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
             length = period * t_mul**i
         x = _clip01(xp, (t - start) / length)
@@ -497,7 +505,8 @@ class one_cycle(Schedule):
     from ``a`` to ``b`` over ``[s, e]``: ``anneal(a, b, (t - s) / (e - s))``,
     cosine ``b + (a - b) * (1 + cos(π p)) / 2`` or linear ``a + (b - a) p``.
     ``s(0) = initial``, ``s(e1) = max_value``, ``s(total_steps - 1)`` is the
-    minimum, held after (torch raises past the end instead).
+    minimum, held after (torch still evaluates ``t = total_steps``, its cosine
+    rising past the minimum, and raises from ``total_steps + 1``).
     """
 
     spec_name = "one_cycle"

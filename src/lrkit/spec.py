@@ -17,6 +17,8 @@ import difflib
 import json
 import math
 import operator
+import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ class SpecError(ValueError):
         self.message = message
         self.text = text
         self.position = position
-        if text is not None and position is not None and "\n" not in text and len(text) <= 200:
+        if text is not None and position is not None and not {"\n", "\r"} & set(text) and len(text) <= 200:
             message = f"{message} (at position {position})\n  {text}\n  {' ' * position}^"
         elif position is not None:
             message = f"{message} (at position {position})"
@@ -77,7 +79,11 @@ class _Reader:
 
     def pos(self, node: ast.AST) -> int:
         line = getattr(node, "lineno", 1)
-        return self.offsets[line - 1] + getattr(node, "col_offset", 0)
+        # ast's col_offset counts UTF-8 bytes; the position we report counts characters.
+        start = self.offsets[min(line, len(self.offsets)) - 1]
+        text_line = self.text[start:]
+        col = len(text_line.encode("utf-8")[: getattr(node, "col_offset", 0)].decode("utf-8", "ignore"))
+        return start + col
 
     def fail(self, message: str, node: ast.AST) -> SpecError:
         return SpecError(message, self.text, self.pos(node))
@@ -147,6 +153,8 @@ class _Reader:
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.fail("'**' arguments are not allowed in a spec", kw)
+            if kw.arg in kwargs:  # ast.parse accepts f(a=1, a=2); only the compiler rejects it
+                raise self.fail(f"{name}() got parameter {kw.arg!r} twice", kw)
             if kw.arg not in REGISTRY[name]._fields:
                 close = difflib.get_close_matches(kw.arg, REGISTRY[name]._fields, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(REGISTRY[name]._fields)}"
@@ -178,15 +186,18 @@ def parse(text: str) -> Schedule:
     if not stripped:
         raise SpecError("empty spec: expected a schedule such as cosine(0.001, steps=1000)")
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # Python's SyntaxWarnings ('invalid escape sequence'...) are not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         offset = max((exc.offset or 1) - 1, 0) if (exc.lineno or 1) == 1 else None
         raise SpecError(f"malformed spec: {exc.msg}", stripped, offset) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise SpecError(f"malformed spec: {type(exc).__name__}") from None
-    offsets = [0]
-    for line in stripped.split("\n"):
-        offsets.append(offsets[-1] + len(line) + 1)
+    except RecursionError:
+        raise SpecError(f"malformed spec: nested deeper than {_MAX_DEPTH} levels") from None
+    except (ValueError, MemoryError) as exc:  # null bytes (before 3.12), too many digits...
+        raise SpecError(f"malformed spec: {type(exc).__name__}: {exc}") from None
+    # Where each line starts, with Python's own line ends (a lone '\r' is one too).
+    offsets = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", stripped))]
     reader = _Reader(stripped, offsets)
     try:
         result = reader.value(tree.body)
@@ -202,6 +213,8 @@ def parse(text: str) -> Schedule:
 
 def from_dict(data: Mapping[str, Any]) -> Schedule:
     """Inverse of :meth:`Schedule.to_dict`: ``{"type": name, **params}``, nested."""
+    if not isinstance(data, Mapping):  # a bare number or list would otherwise come back unchanged
+        raise SpecError(f"spec: a schedule must be a dict with a 'type' key, got {type(data).__name__}")
     return _from_data(data, "spec", 0)
 
 
@@ -246,18 +259,26 @@ def dumps(schedule: Schedule, format: str = "json") -> str:
 
 def loads(text: str, format: str = "json") -> Schedule:
     """Inverse of :func:`dumps`."""
-    if format == "json":
-        data = json.loads(text)
-    elif format == "yaml":
-        import yaml
-
-        data = yaml.safe_load(text)
-    elif format == "toml":
-        import tomllib
-
-        data = tomllib.loads(text)
-    else:
+    if format not in ("json", "yaml", "toml"):
         raise ValueError(f"format must be 'json', 'yaml' or 'toml', got {format!r}")
+    try:
+        if format == "json":
+            data = json.loads(text)
+        elif format == "yaml":
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+                import tomli as tomllib
+
+            data = tomllib.loads(text)
+    except ImportError:
+        raise
+    except Exception as exc:  # JSONDecodeError, yaml.YAMLError (not a ValueError), TOMLDecodeError...
+        raise SpecError(f"malformed {format}: {exc}") from None
     return from_dict(data)
 
 

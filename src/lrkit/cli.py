@@ -1,0 +1,442 @@
+"""The ``lrkit`` command line (also ``python -m lrkit``): see a schedule before you train.
+
+Commands::
+
+    lrkit demo      [-o lrkit-demo.png] [--steps 40000]   the seeds' schedules on one figure
+    lrkit plot      SPEC [SPEC ...] [-o out.png|.svg]      a figure, phases marked
+    lrkit show      SPEC                                   a chart in the terminal + key points
+    lrkit export    SPEC --format csv|json                 the values, s(np.arange(N))
+    lrkit describe  SPEC                                   phases, boundary values, warnings
+    lrkit compare   SPEC SPEC                              where two schedules differ
+
+SPEC is a spec (``'warmup(cosine(1e-3, steps=10000), steps=500)'``), a
+``.json``/``.yaml``/``.toml`` file written by :func:`lrkit.save`, or inline
+JSON (``'{"type": "cosine", ...}'``).  ``--steps`` is how many steps to
+evaluate, ``--steps-per-epoch`` and ``--total`` resolve durations such as
+``'10ep'`` and ``'5%'`` (``--total`` is also the default ``--steps``).
+
+Every error (a bad spec, a bad option, an unwritable file) is one line on
+stderr starting with ``lrkit: error:`` and exit code 2, never a traceback
+(``LRKIT_DEBUG=1`` shows it).  ``compare`` exits 1 when the schedules differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+import numpy as np
+
+from . import __version__, _phases
+from ._phases import fmt
+from .arguments import read_spec
+from .base import Schedule
+from .composition import warmup
+from .durations import parse_lrepochs
+from .schedules import inverse_power, multistep, noam
+from .spec import loads
+from .terminal import chart, table
+
+__all__ = ["demo_schedules", "main"]
+
+#: the most steps a command evaluates (each array of values is 8 bytes a step)
+MAX_STEPS = 10_000_000
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the usage and the message on two lines; lrkit keeps one
+        raise _UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# -- reading schedules --------------------------------------------------------
+
+
+def _read(text: str, steps_per_epoch: int | None, total: int | None) -> tuple[Schedule, Schedule]:
+    """The schedule as written and resolved to whole steps."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        s = loads(stripped, "json")
+    else:
+        s = read_spec(text)
+    return s, _phases.resolved_or_error(s, steps_per_epoch, total)
+
+
+def _positive_int(name: str, limit: int | None = None) -> type:
+    def convert(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text!r}")
+        if limit is not None and value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit}, got {text!r}")
+        return value
+
+    convert.__name__ = name
+    return convert  # type: ignore[return-value]
+
+
+def _nonneg_float(name: str) -> type:
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+        if not (value >= 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+        return value
+
+    convert.__name__ = name
+    return convert  # type: ignore[return-value]
+
+
+def _add_horizon(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--steps",
+        metavar="N",
+        type=_positive_int("--steps", MAX_STEPS),
+        help="steps to evaluate, 0..N-1 (default: --total, else a horizon that shows every phase)",
+    )
+    p.add_argument(
+        "--steps-per-epoch",
+        metavar="N",
+        type=_positive_int("--steps-per-epoch"),
+        help="resolves durations in epochs ('10ep')",
+    )
+    p.add_argument(
+        "--total",
+        metavar="N",
+        type=_positive_int("--total"),
+        help="total training steps: resolves '5%%', '0.05dur' (else --steps does)",
+    )
+
+
+def _steps(args: argparse.Namespace, schedules: Sequence[Schedule]) -> int:
+    if args.steps is not None:
+        return int(args.steps)
+    if args.total is not None:
+        if args.total > MAX_STEPS:
+            raise ValueError(f"--total is {args.total}, above {MAX_STEPS} steps: give a smaller --steps to evaluate")
+        return int(args.total)
+    return min(max(_phases.default_steps(s) for s in schedules), MAX_STEPS)
+
+
+# -- demo ---------------------------------------------------------------------
+
+
+def demo_schedules() -> dict[str, Schedule]:
+    """The seeds' schedules, built with lrkit (label -> schedule).
+
+    The first three are the Keras schedules the seed plots, through
+    :mod:`lrkit.compat.keras` (Keras' names, step-exact, Keras not imported):
+    ``CosineDecay(0.001, 4000)``, ``ExponentialDecay(0.001, 4000, 0.9)`` and
+    ``PiecewiseConstantDecay([10000, 20000, 30000], [0.001, 0.0008, 0.0004, 0.0001])``.
+    Then the seed's custom schedule (linear warmup over 4000 steps, then
+    ``lr * warmup / step``), the Transformer schedule with ``d_model=128``, and
+    the seed's ``WarmupMultiStepLR`` with ``--lrepochs 10,12,14,16:2`` at 2000
+    steps per epoch (milestones 20000, 24000, 28000, 32000; gamma 1/2; linear
+    warmup over 500 steps from 1/3).
+    """
+    from .compat import keras
+
+    milestones, gamma = parse_lrepochs("10,12,14,16:2", steps_per_epoch=2000)
+    return {
+        "cosine": keras.CosineDecay(0.001, 4000),
+        "exp": keras.ExponentialDecay(0.001, 4000, 0.9),
+        "piecewise": keras.PiecewiseConstantDecay([10000, 20000, 30000], [0.001, 0.0008, 0.0004, 0.0001]),
+        "warmup": warmup(inverse_power(0.001, steps=4000, power=1.0), steps=4000, start_factor=0.0),
+        "noam (d_model=128)": noam(128, warmup_steps=4000),
+        "WarmupMultiStepLR": warmup(multistep(0.001, milestones, gamma), steps=500, start_factor=1 / 3),
+    }
+
+
+def _summary(named: dict[str, Schedule], steps: int) -> str:
+    rows = []
+    for label, s in named.items():
+        vals = _phases.values(s, steps)
+        i, top = _phases.peak(vals)
+        rows.append([label, fmt(float(vals[0])), fmt(top), i, fmt(float(vals[-1]))])
+    return table(rows, ["schedule", "step 0", "peak", "peak at", f"step {steps - 1}"])
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from .plotting import plot
+
+    named = demo_schedules()
+    _check_output(args.output)
+    plot(named, steps=args.steps, path=args.output)
+    out.write(f"The seeds' schedules over {args.steps} steps:\n\n")
+    out.write(_summary(named, args.steps) + "\n\n")
+    for label, s in named.items():
+        out.write(f"  {label}: {s!r}\n")
+    out.write(f"\nwrote {args.output}\n")
+    return 0
+
+
+# -- plot ---------------------------------------------------------------------
+
+
+def _check_output(path: str) -> None:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in kinds:
+        raise ValueError(f"-o {path!r}: the file name must end in one of {', '.join('.' + k for k in sorted(kinds))}")
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise ValueError(f"-o {path!r}: no such directory {str(parent)!r}")
+
+
+def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+    from .plotting import plot
+
+    if args.label is not None and len(args.label) != len(args.spec):
+        raise ValueError(f"--label was given {len(args.label)} times for {len(args.spec)} SPEC(s): give one per SPEC")
+    schedules = [_read(text, args.steps_per_epoch, args.total or args.steps)[1] for text in args.spec]
+    steps = _steps(args, schedules)
+    _check_output(args.output)
+    plot(
+        schedules,
+        steps=steps,
+        labels=args.label,
+        path=args.output,
+        title=args.title,
+        log=args.log,
+        steps_per_epoch=args.steps_per_epoch,
+        mark_phases=not args.no_phases,
+    )
+    out.write(f"wrote {args.output} ({len(schedules)} schedule(s), {steps} steps)\n")
+    return 0
+
+
+# -- show / describe ----------------------------------------------------------
+
+
+def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    _, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    steps = _steps(args, [s])
+    vals = _phases.values(s, steps)
+    out.write(f"{s!r}\n\n")
+    out.write(chart(vals, width=args.width, height=args.height, log=args.log) + "\n\n")
+    rows = [[p.label, p.step, fmt(p.value)] for p in _phases.key_points(s, vals)]
+    out.write(table(rows, ["point", "step", "lr"]) + "\n")
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
+    raw, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    horizon_known = args.steps is not None or args.total is not None
+    steps = _steps(args, [s])
+    vals = _phases.values(s, steps)
+    out.write(f"schedule: {raw!r}\n")
+    if not raw.is_resolved:
+        out.write(f"resolved: {s!r}\n")
+    given = "" if horizon_known else " (no --steps/--total: a horizon that shows every phase)"
+    out.write(f"steps:    {steps} (0..{steps - 1}){given}\n\nphases:\n")
+    rows = []
+    for a, b, trend, va, vb, kind in _phases.phases(s, vals):
+        values = fmt(va) if trend == "flat" else f"{fmt(va)} -> {fmt(vb)}"
+        rows.append([f"{a}..{b}", trend, values, kind])
+    out.write(_indent(table(rows, ["steps", "trend", "lr", "starts at"])) + "\n\nphase changes:\n")
+    evs = _phases.events(s, steps)
+    if evs:
+        rows = []
+        for e in evs:
+            before = fmt(float(vals[e.step - 1]))
+            after = fmt(float(vals[e.step + 1])) if e.step + 1 < steps else "-"
+            rows.append([e.step, e.kind, e.source, before, fmt(float(vals[e.step])), after])
+        out.write(_indent(table(rows, ["step b", "kind", "from", "lr(b-1)", "lr(b)", "lr(b+1)"])) + "\n")
+    else:
+        out.write("  none\n")
+    i, top = _phases.peak(vals)
+    out.write(f"\nstart: {fmt(float(vals[0]))} at step 0\npeak:  {fmt(top)} at step {i}\n")
+    out.write(f"end:   {fmt(float(vals[-1]))} at step {steps - 1}\n\nwarnings:\n")
+    warns = _phases.warnings_for(s, vals) if horizon_known else _phases.structural_warnings(s)
+    out.write("".join(f"  - {w}\n" for w in warns) if warns else "  none\n")
+    if not horizon_known:
+        out.write("  (give --steps or --total, the length of training, to check the schedule against it)\n")
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+# -- export -------------------------------------------------------------------
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    _, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    steps = _steps(args, [s])
+    vals = _phases.values(s, steps).tolist()
+    # repr of a float is the shortest text that reads back to the same float64
+    if args.format == "csv":
+        text = "step,lr\n" + "".join(f"{k},{v!r}\n" for k, v in enumerate(vals))
+    else:
+        text = json.dumps({"schedule": repr(s), "steps": steps, "lr": vals}) + "\n"
+    if args.output in (None, "-"):
+        out.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        out.write(f"wrote {args.output} ({steps} steps)\n")
+    return 0
+
+
+# -- compare ------------------------------------------------------------------
+
+
+def _runs(mask: np.ndarray, limit: int = 8) -> str:
+    idx = np.flatnonzero(mask)
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]])
+    parts = [f"{a}" if a == b else f"{a}..{b}" for a, b in zip(starts[:limit], ends[:limit], strict=True)]
+    more = f" and {len(starts) - limit} more range(s)" if len(starts) > limit else ""
+    return ", ".join(parts) + more
+
+
+def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    _, a = _read(args.spec_a, args.steps_per_epoch, args.total or args.steps)
+    _, b = _read(args.spec_b, args.steps_per_epoch, args.total or args.steps)
+    steps = _steps(args, [a, b])
+    va, vb = _phases.values(a, steps), _phases.values(b, steps)
+    out.write(f"A: {a!r}\nB: {b!r}\nover {steps} steps (0..{steps - 1})")
+    if args.rtol or args.atol:
+        out.write(f", tolerance |A - B| <= {args.atol:g} + {args.rtol:g} * |B|")
+    out.write("\n\n")
+    diff = np.abs(va - vb)
+    mask = diff > args.atol + args.rtol * np.abs(vb)
+    if a == b or not mask.any():
+        same = "identical at every step" if not diff.any() else "equal within the tolerance at every step"
+        out.write(f"{same} (largest difference {fmt(float(diff.max()))})\n")
+        return 0
+    k = int(mask.sum())
+    first = int(np.argmax(mask))
+    j = int(np.argmax(diff))
+    scale = np.maximum(np.abs(va), np.abs(vb))
+    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    r = int(np.argmax(rel))
+    rows = [
+        ["first difference", first, fmt(float(va[first])), fmt(float(vb[first])), fmt(float(diff[first]))],
+        ["largest difference", j, fmt(float(va[j])), fmt(float(vb[j])), fmt(float(diff[j]))],
+        [f"largest relative ({100 * rel[r]:.3g}%)", r, fmt(float(va[r])), fmt(float(vb[r])), fmt(float(diff[r]))],
+    ]
+    out.write(f"they differ at {k} of {steps} steps ({100.0 * k / steps:.3g}%): steps {_runs(mask)}\n\n")
+    out.write(table(rows, ["", "step", "A", "B", "|A - B|"]) + "\n")
+    ia, ta = _phases.peak(va)
+    ib, tb = _phases.peak(vb)
+    out.write(f"\npeak: A {fmt(ta)} at step {ia}, B {fmt(tb)} at step {ib}\n")
+    out.write(f"end:  A {fmt(float(va[-1]))}, B {fmt(float(vb[-1]))} at step {steps - 1}\n")
+    return 1
+
+
+# -- main ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lrkit",
+        description="See, check and export learning-rate schedules.",
+        epilog="SPEC: a spec like 'warmup(cosine(1e-3, steps=10000), steps=500)', "
+        "a .json/.yaml/.toml file, or inline JSON. Errors exit with code 2.",
+    )
+    parser.add_argument("--version", action="version", version=f"lrkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("demo", help="plot the seeds' schedules and summarise them")
+    p.add_argument("-o", "--output", metavar="FILE", default="lrkit-demo.png", help="image file (default %(default)s)")
+    p.add_argument(
+        "--steps", metavar="N", type=_positive_int("--steps", MAX_STEPS), default=40000, help="default %(default)s"
+    )
+    p.set_defaults(run=_cmd_demo)
+
+    p = sub.add_parser("plot", help="plot schedules to a PNG/SVG/PDF file")
+    p.add_argument("spec", nargs="+", metavar="SPEC")
+    p.add_argument("-o", "--output", metavar="FILE", default="lrkit-plot.png", help="image file (default %(default)s)")
+    _add_horizon(p)
+    p.add_argument("--log", action="store_true", help="log y axis")
+    p.add_argument("--label", action="append", help="legend label, once per SPEC in order")
+    p.add_argument("--title", default="Learning rate schedule")
+    p.add_argument("--no-phases", action="store_true", help="do not mark phase changes and the peak")
+    p.set_defaults(run=_cmd_plot)
+
+    p = sub.add_parser("show", help="draw a schedule in the terminal, with its key points")
+    p.add_argument("spec", metavar="SPEC")
+    _add_horizon(p)
+    p.add_argument("--width", type=_positive_int("--width", 1000), default=64, help="chart columns (default 64)")
+    p.add_argument("--height", type=_positive_int("--height", 200), default=12, help="chart rows (default 12)")
+    p.add_argument("--log", action="store_true", help="log y axis")
+    p.set_defaults(run=_cmd_show)
+
+    p = sub.add_parser("export", help="write the value at every step as CSV or JSON")
+    p.add_argument("spec", metavar="SPEC")
+    _add_horizon(p)
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    p.set_defaults(run=_cmd_export)
+
+    p = sub.add_parser("describe", help="phases, boundary values and warnings for likely mistakes")
+    p.add_argument("spec", metavar="SPEC")
+    _add_horizon(p)
+    p.set_defaults(run=_cmd_describe)
+
+    p = sub.add_parser("compare", help="where two schedules differ (exit code 1 when they do)")
+    p.add_argument("spec_a", metavar="SPEC")
+    p.add_argument("spec_b", metavar="SPEC")
+    _add_horizon(p)
+    p.add_argument("--rtol", type=_nonneg_float("--rtol"), default=0.0, help="relative tolerance (default 0)")
+    p.add_argument("--atol", type=_nonneg_float("--atol"), default=0.0, help="absolute tolerance (default 0)")
+    p.set_defaults(run=_cmd_compare)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, ModuleNotFoundError) and exc.name in ("matplotlib", "yaml", "tomli_w"):
+        extra = "plot" if exc.name == "matplotlib" else "config"
+        return f"this needs {exc.name}: pip install 'lrkit[{extra}]'"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename!r}" if exc.filename else exc.strerror
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 ``compare`` found a difference, 2 error)."""
+    out = sys.stdout
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args, out))
+    except _UsageError as exc:
+        sys.stderr.write(f"lrkit: error: {exc}\n")
+        return 2
+    except BrokenPipeError:
+        # the reader went away (lrkit export ... | head): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("lrkit: interrupted\n")
+        return 130
+    except Exception as exc:
+        if os.environ.get("LRKIT_DEBUG"):
+            raise
+        sys.stderr.write(f"lrkit: error: {_one_line(exc)}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
