@@ -144,6 +144,7 @@ def test_duration_strings_are_kept_verbatim_until_resolved() -> None:
         "floor": 0.0,
         "exponent": 1.0,
         "cycles": 0.5,
+        "periodic": False,
     }
 
 

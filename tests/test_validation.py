@@ -32,7 +32,7 @@ VALID: dict[str, dict[str, Any]] = {
     "inverse_power": {"value": 0.1, "steps": 10, "power": 1.0},
     "inverse_sqrt": {"value": 0.1, "steps": 10},
     "polynomial": {"value": 0.1, "decay_steps": 10, "end_value": 0.0, "power": 1.0, "cycle": False},
-    "cosine": {"value": 0.1, "steps": 10, "floor": 0.0, "exponent": 1.0, "cycles": 0.5},
+    "cosine": {"value": 0.1, "steps": 10, "floor": 0.0, "exponent": 1.0, "cycles": 0.5, "periodic": False},
     "cosine_restarts": {"value": 0.1, "period": 10, "t_mul": 1.0, "m_mul": 1.0, "floor": 0.0},
     "cyclic": {"low": 0.01, "high": 0.1, "up_steps": 10, "down_steps": None, "mode": "triangular", "gamma": 1.0},
     "one_cycle": {
@@ -140,6 +140,7 @@ KINDS: dict[str, list[tuple[str, str]]] = {
         ("exponential", "staircase"),
         ("inverse_time", "staircase"),
         ("polynomial", "cycle"),
+        ("cosine", "periodic"),
         ("one_cycle", "three_phase"),
         ("warmup", "prefix"),
     ],

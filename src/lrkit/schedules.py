@@ -45,6 +45,20 @@ def _clip01(xp: Namespace, x: Any) -> Any:
     return xp.minimum(xp.maximum(x, 0.0), 1.0)
 
 
+def _blend(high: float, low: float, w: Any) -> Any:
+    """``high * w + low * (1 - w)``: exactly ``high`` at ``w = 1`` and ``low`` at ``w = 0``.
+
+    The textbook ``low + (high - low) * w`` is off by a rounding at ``w = 1``
+    (``0.01 + (0.001 - 0.01)`` is not ``0.001``), which would break the promise
+    of exact values at boundaries.
+    """
+    return high * w + low * (1.0 - w)
+
+
+def _keep_int(raw: Any, checked: float) -> float:
+    return int(raw) if isinstance(raw, int) and not isinstance(raw, bool) else checked
+
+
 def _check_floor(floor: float, value: float, floor_name: str = "floor") -> None:
     if floor > value:
         raise ValueError(f"{floor_name} must be <= value ({value!r}), got {floor!r}")
@@ -345,7 +359,8 @@ class polynomial(Schedule):
             p = t / horizon
         else:
             p = xp.minimum(t, float(self.decay_steps)) / self.decay_steps
-        return (self.value - self.end_value) * (1.0 - p) ** self.power + self.end_value
+        w = (1.0 - p) ** self.power
+        return _blend(self.value, self.end_value, w)
 
 
 class cosine(Schedule):
@@ -357,13 +372,24 @@ class cosine(Schedule):
     ``s(steps) = floor``, held after (torch ``CosineAnnealingLR`` with
     ``T_max=steps`` up to ``steps``; optax ``cosine_decay_schedule``; HF's
     ``num_cycles``).  ``exponent`` is optax's.
+
+    ``periodic=True`` drops the clamp, ``p = t / steps``: the cosine keeps
+    oscillating after ``steps`` instead of holding (with ``cycles=0.5`` it
+    rises back to ``value`` at ``2 * steps``), as HF's
+    ``get_cosine_schedule_with_warmup`` does past ``num_training_steps``.
     """
 
     spec_name = "cosine"
     _duration_fields = frozenset({"steps"})
 
     def __init__(
-        self, value: float, steps: Duration, floor: float = 0.0, exponent: float = 1.0, cycles: float = 0.5
+        self,
+        value: float,
+        steps: Duration,
+        floor: float = 0.0,
+        exponent: float = 1.0,
+        cycles: float = 0.5,
+        periodic: bool = False,
     ) -> None:
         value = v.lr_value("value", value)
         floor = v.lr_value("floor", floor)
@@ -374,14 +400,15 @@ class cosine(Schedule):
             floor=floor,
             exponent=v.real("exponent", exponent, low=0.0, low_open=True),
             cycles=v.real("cycles", cycles, low=0.0, low_open=True),
+            periodic=v.flag("periodic", periodic),
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        p = xp.minimum(t, float(self.steps)) / self.steps
+        p = (t if self.periodic else xp.minimum(t, float(self.steps))) / self.steps
         c = 0.5 * (1.0 + xp.cos((2.0 * _PI * self.cycles) * p))
         if self.exponent != 1.0:
             c = c**self.exponent
-        return self.floor + (self.value - self.floor) * c
+        return _blend(self.value, self.floor, c)
 
 
 class cosine_restarts(Schedule):
@@ -435,7 +462,7 @@ class cosine_restarts(Schedule):
             start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
             length = period * t_mul**i
         x = _clip01(xp, (t - start) / length)
-        return self.floor + (self.value - self.floor) * self.m_mul**i * 0.5 * (1.0 + xp.cos(_PI * x))
+        return _blend(self.value, self.floor, self.m_mul**i * 0.5 * (1.0 + xp.cos(_PI * x)))
 
 
 class cyclic(Schedule):
@@ -583,7 +610,8 @@ class noam(Schedule):
 
     def __init__(self, d_model: float, warmup_steps: Duration = 4000, scale: float = 1.0) -> None:
         self._init(
-            d_model=v.real("d_model", d_model, low=0.0, low_open=True),
+            # An int model width stays an int, so the spec reads noam(128), not noam(128.0).
+            d_model=_keep_int(d_model, v.real("d_model", d_model, low=0.0, low_open=True)),
             warmup_steps=v.duration("warmup_steps", warmup_steps, minimum=1),
             scale=v.lr_value("scale", scale),
         )
@@ -644,7 +672,7 @@ class wsd(Schedule):
             f = 0.5 * (1.0 + xp.cos(_PI * p))
         else:
             f = 1.0 - xp.sqrt(p)
-        decayed = self.floor + (self.value - self.floor) * f
+        decayed = _blend(self.value, self.floor, f)
         return xp.where(t < w, self.value * ramp, decayed)
 
 
@@ -675,4 +703,4 @@ class tanh(Schedule):
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         p = xp.minimum(t, float(self.steps)) / self.steps
-        return self.floor + 0.5 * (self.value - self.floor) * (1.0 - xp.tanh(self.lower * (1.0 - p) + self.upper * p))
+        return _blend(self.value, self.floor, 0.5 * (1.0 - xp.tanh(self.lower * (1.0 - p) + self.upper * p)))

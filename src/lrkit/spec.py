@@ -6,8 +6,11 @@ The spec language is the call syntax ``repr`` prints, e.g.::
 
 It is read with :mod:`ast` (parsing only, nothing is ever executed): calls of
 registered schedule names, numbers, strings, booleans, ``None``, lists, and
-arithmetic on number literals (``1/3``, ``2 * 1e-3``).  Anything else is a
-:class:`SpecError` naming the position.
+arithmetic on number literals (``1/3``, ``2 * 1e-3``).  Compat presets are
+called by their dotted name, ``keras.CosineDecay(0.001, 4000)``, looked up
+only in :data:`lrkit.compat.PRESETS` (their arguments may also be dicts, for
+optax's ``{step: scale}``); ``from_dict`` takes the same names as ``"type"``.
+Anything else is a :class:`SpecError` naming the position.
 """
 
 from __future__ import annotations
@@ -45,17 +48,50 @@ class SpecError(ValueError):
         super().__init__(message)
 
 
+def _preset(name: str) -> Any:
+    """The compat preset called ``name`` (``"keras.CosineDecay"``...), or None.
+
+    Presets live in the one registry :data:`lrkit.compat.PRESETS`, which only
+    ever imports lrkit's own compat modules.
+    """
+    if not isinstance(name, str) or "." not in name:
+        return None
+    from .compat import PRESETS
+
+    return PRESETS.get(name)
+
+
+def _peers() -> tuple[str, ...]:
+    from .compat import PEERS
+
+    return PEERS
+
+
+def _is_known(name: Any) -> bool:
+    return isinstance(name, str) and (name in REGISTRY or _preset(name) is not None)
+
+
+def _parameters(name: str) -> tuple[str, ...]:
+    if name in REGISTRY:
+        return REGISTRY[name]._fields
+    from .compat import preset_parameters
+
+    return preset_parameters(name)
+
+
 def _suggest(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(REGISTRY), n=3, cutoff=0.5)
+    from .compat import PRESETS
+
+    close = difflib.get_close_matches(name, [*sorted(REGISTRY), *PRESETS], n=3, cutoff=0.5)
     if close:
         return f"; did you mean {' or '.join(repr(c) for c in close)}?"
-    return f"; known schedules: {', '.join(sorted(REGISTRY))}"
+    return f"; known schedules: {', '.join(sorted(REGISTRY))}, and the presets listed by lrkit.compat.presets()"
 
 
 def _build(name: str, args: list[Any], kwargs: dict[str, Any]) -> Schedule:
-    cls = REGISTRY[name]
+    make = REGISTRY[name] if name in REGISTRY else _preset(name)
     try:
-        return cls(*args, **kwargs)
+        return make(*args, **kwargs)  # type: ignore[no-any-return]
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{name}(): {exc}") from None
 
@@ -118,7 +154,40 @@ class _Reader:
             raise self.fail(f"unknown name {node.id!r}{_suggest(node.id)}", node)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            name = self.callee(node)
+            if _preset(name) is not None:
+                raise self.fail(f"{name} is a schedule: call it, as in {name}(...)", node)
+            raise self.fail(f"unknown name {name!r}{_suggest(name)}", node)
         raise self.fail(f"unsupported syntax ({type(node).__name__})", node)
+
+    def callee(self, node: ast.AST) -> str:
+        """The name before ``(``: ``cosine``, or a preset's ``peer.function`` (one dot, nothing else)."""
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            return f"{node.value.id}.{node.attr}"
+        raise self.fail("expected a schedule name (such as cosine or keras.CosineDecay) before '('", node)
+
+    def argument(self, node: ast.AST, depth: int) -> Any:
+        """A preset's argument: a value, or lists/dicts of them (optax takes ``{step: scale}`` dicts)."""
+        if depth > _MAX_DEPTH:
+            raise self.fail(f"spec nested deeper than {_MAX_DEPTH} levels", node)
+        if isinstance(node, ast.Dict):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in zip(node.keys, node.values, strict=False):
+                if key_node is None:
+                    raise self.fail("'**' is not allowed in a spec", value_node)
+                key = self.value(key_node, depth + 1)
+                if isinstance(key, (Schedule, list)):
+                    raise self.fail("a dict key must be a number or a string", key_node)
+                if key in out:
+                    raise self.fail(f"dict key {key!r} given twice", key_node)
+                out[key] = self.argument(value_node, depth + 1)
+            return out
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self.argument(e, depth + 1) for e in node.elts]
+        return self.value(node, depth)
 
     def _arith(self, node: ast.AST, left: Any, right: Any) -> Any:
         op = _BINOPS[type(node.op)]  # type: ignore[attr-defined]
@@ -139,27 +208,35 @@ class _Reader:
         return result
 
     def call(self, node: ast.Call, depth: int) -> Schedule:
-        if not isinstance(node.func, ast.Name):
-            raise self.fail("expected a schedule name before '('", node)
-        name = node.func.id
-        if name not in REGISTRY:
+        name = self.callee(node.func)
+        if not _is_known(name):
+            if "." in name and name.partition(".")[0] not in _peers():
+                # lrkit.cosine(...), np.exp(...): not a peer, so not a preset either
+                raise self.fail(
+                    f"expected a schedule name (such as cosine or keras.CosineDecay) before '(', got {name!r}"
+                    f"{_suggest(name)}",
+                    node,
+                )
             raise self.fail(f"unknown schedule {name!r}{_suggest(name)}", node)
+        fields = _parameters(name)
+        # Only presets take dicts (optax's boundaries_and_scales); native specs stay as repr prints them.
+        read = self.value if name in REGISTRY else self.argument
         args = []
         for a in node.args:
             if isinstance(a, ast.Starred):
                 raise self.fail("'*' arguments are not allowed in a spec", a)
-            args.append(self.value(a, depth + 1))
+            args.append(read(a, depth + 1))
         kwargs: dict[str, Any] = {}
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.fail("'**' arguments are not allowed in a spec", kw)
             if kw.arg in kwargs:  # ast.parse accepts f(a=1, a=2); only the compiler rejects it
                 raise self.fail(f"{name}() got parameter {kw.arg!r} twice", kw)
-            if kw.arg not in REGISTRY[name]._fields:
-                close = difflib.get_close_matches(kw.arg, REGISTRY[name]._fields, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(REGISTRY[name]._fields)}"
+            if kw.arg not in fields:
+                close = difflib.get_close_matches(kw.arg, fields, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; it takes {', '.join(fields)}"
                 raise self.fail(f"{name}() has no parameter {kw.arg!r}{hint}", kw)
-            kwargs[kw.arg] = self.value(kw.value, depth + 1)
+            kwargs[kw.arg] = read(kw.value, depth + 1)
         try:
             return _build(name, args, kwargs)
         except SpecError as exc:
@@ -225,20 +302,35 @@ def _from_data(data: Any, where: str, depth: int) -> Any:
         if "type" not in data:
             raise SpecError(f"{where}: a schedule dict needs a 'type' key, got keys {sorted(map(str, data))}")
         name = data["type"]
-        if not isinstance(name, str) or name not in REGISTRY:
+        if not _is_known(name):
             raise SpecError(f"{where}: unknown schedule type {name!r}{_suggest(str(name))}")
-        cls = REGISTRY[name]
+        fields = _parameters(name)
         kwargs = {}
         for key, value in data.items():
             if key == "type":
                 continue
-            if key not in cls._fields:
-                raise SpecError(f"{where}: {name}() has no parameter {key!r}; it takes {', '.join(cls._fields)}")
-            kwargs[key] = _from_data(value, f"{where}.{key}", depth + 1)
+            if key not in fields:
+                raise SpecError(f"{where}: {name}() has no parameter {key!r}; it takes {', '.join(fields)}")
+            if name in REGISTRY:
+                kwargs[key] = _from_data(value, f"{where}.{key}", depth + 1)
+            else:
+                kwargs[key] = _preset_argument(value, f"{where}.{key}", depth + 1)
         return _build(name, [], kwargs)
     if isinstance(data, (list, tuple)):
         return [_from_data(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(data)]
     return data
+
+
+def _preset_argument(data: Any, where: str, depth: int) -> Any:
+    # A preset's argument may be a plain dict (optax's {step: scale}, sgdr's list of
+    # kwargs): a dict without a "type" key is data, not a schedule.
+    if depth > _MAX_DEPTH:
+        raise SpecError(f"{where}: nested deeper than {_MAX_DEPTH} levels")
+    if isinstance(data, Mapping) and "type" not in data:
+        return {k: _preset_argument(x, f"{where}.{k}", depth + 1) for k, x in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_preset_argument(x, f"{where}[{i}]", depth + 1) for i, x in enumerate(data)]
+    return _from_data(data, where, depth)
 
 
 def dumps(schedule: Schedule, format: str = "json") -> str:

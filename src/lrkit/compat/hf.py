@@ -1,0 +1,476 @@
+"""HF transformers' schedule functions, by their own names and parameters, as lrkit *factor* schedules.
+
+Each ``get_*`` function takes the arguments of the ``transformers`` function of
+the same name *without* ``optimizer`` and ``last_epoch``, and returns the
+function HF hands to ``torch.optim.lr_scheduler.LambdaLR``: a factor, 1.0 at
+the peak, that multiplies each parameter group's initial learning rate.  Bind
+it the same way::
+
+    >>> from lrkit.compat import hf
+    >>> s = hf.get_linear_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)
+    >>> s
+    warmup(linear(1.0, 0.0, steps=900), steps=100, prefix=True)
+    >>> s(0), s(50), s(100), s(550), s(1000)
+    (0.0, 0.5, 1.0, 0.5, 0.0)
+
+    # scheduler = lrkit.torch.Scheduler(optimizer, factor=s)   # == HF's LambdaLR, resumable
+
+The step ``t`` is ``LambdaLR``'s ``last_epoch``: the number of
+``scheduler.step()`` calls, i.e. updates applied when it is stepped after each
+``optimizer.step()``.  ``last_epoch`` (resuming) belongs to the binding:
+``lrkit.torch.Scheduler`` restores it from its state dict.
+
+Values match HF step for step, quirks included (each is named in the
+function's docstring); both compute in float64, so the differences are a few
+units in the last place.  This module never imports transformers or torch.
+
+Deliberate differences, all loud (``ValueError``/``TypeError`` naming the
+parameter and saying what HF would do):
+
+* ``num_training_steps <= num_warmup_steps`` raises: HF silently drops the
+  factor to 0 (or to ``lr_end``) right after the warmup, or divides by zero.
+* Steps must be whole numbers ``>= 0``; negative counts, ``num_cycles <= 0``,
+  ratios outside ``[0, 1]`` raise where HF yields a constant, a negative or a
+  rising "decay".
+* Two HF functions read the optimizer's learning rate
+  (``optimizer.defaults["lr"]``): here it is the keyword-only ``lr_init``.
+* Not provided: ``get_reduce_on_plateau_schedule`` (not a function of the
+  step; see ``lrkit.torch.Plateau``), ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate``
+  (its warmup ``(t + 1) / W`` and shifted decay clock are not an lrkit
+  building block), ``get_wsd_schedule(warmup_type="1-sqrt")`` (the same) and
+  ``get_inverse_sqrt_schedule`` with ``timescale > num_warmup_steps`` (that
+  needs the decay's clock to start *before* step 0, which lrkit cannot
+  express); each raises ``ValueError`` saying so.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from ..base import Schedule
+from ..composition import join, warmup
+from ..schedules import constant, cosine, cosine_restarts, inverse_sqrt, linear, polynomial, wsd
+
+__all__ = [
+    "get_constant_schedule",
+    "get_constant_schedule_with_warmup",
+    "get_cosine_schedule_with_warmup",
+    "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup",
+    "get_inverse_sqrt_schedule",
+    "get_linear_schedule_with_warmup",
+    "get_polynomial_decay_schedule_with_warmup",
+    "get_wsd_schedule",
+]
+
+
+# -- validators with HF's parameter names -----------------------------------------------
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    try:
+        out = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an int of {int(value).bit_length()} bits") from None
+    if math.isnan(out) or math.isinf(out):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return out
+
+
+def _steps(name: str, value: Any, *, minimum: int = 0, what_hf_does: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a whole number of steps, got {value!r}")
+    out = _number(name, value)
+    if not out.is_integer():
+        raise ValueError(f"{name} must be a whole number of steps, got {value!r}")
+    if out < minimum:
+        note = f" ({what_hf_does})" if what_hf_does else ""
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}{note}")
+    return int(out)
+
+
+def _ratio(name: str, value: Any, what_hf_does: str) -> float:
+    out = _number(name, value)
+    if not 0.0 <= out <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r} ({what_hf_does})")
+    return out
+
+
+def _cycles(name: str, value: Any) -> float:
+    out = _number(name, value)
+    if out <= 0:
+        raise ValueError(
+            f"{name} must be > 0, got {value!r} (HF accepts it: 0 holds the factor at 1.0 until the end, "
+            "a negative count mirrors the positive one)"
+        )
+    return out
+
+
+def _warmup_steps(value: Any) -> int:
+    return _steps(
+        "num_warmup_steps", value, what_hf_does="HF never warms up then: the factor starts at its post-warmup value"
+    )
+
+
+def _decay_length(num_warmup_steps: int, num_training_steps: Any, *, after: str) -> int:
+    """``num_training_steps - num_warmup_steps``, which must be >= 1."""
+    total = _steps("num_training_steps", num_training_steps)
+    if total <= num_warmup_steps:
+        raise ValueError(
+            f"num_training_steps must be > num_warmup_steps ({num_warmup_steps}), got {num_training_steps!r} ({after})"
+        )
+    return total - num_warmup_steps
+
+
+def _after_warmup(num_warmup_steps: int, schedule: Schedule) -> Schedule:
+    """HF's warmup: ``t / W`` for ``t < W``, then ``schedule`` on the clock ``t - W``.
+
+    Every HF function shares it (``float(t) / float(max(1, W))``), and every
+    post-warmup factor starts at 1.0, so it is lrkit's prefix warmup from 0.
+    """
+    if num_warmup_steps == 0:
+        return schedule
+    return warmup(schedule, num_warmup_steps, prefix=True)
+
+
+# -- the schedules ----------------------------------------------------------------------
+
+
+def get_constant_schedule() -> Schedule:
+    """HF ``get_constant_schedule``: the factor 1.0 at every step (the optimizer's own LR).
+
+    Maps to ``lrkit.constant(1.0)``.
+    """
+    return constant(1.0)
+
+
+def get_constant_schedule_with_warmup(num_warmup_steps: int) -> Schedule:
+    """HF ``get_constant_schedule_with_warmup``: ``t / W`` for ``t < W``, then 1.0.
+
+    ``s(0) = 0``, ``s(W - 1) = (W - 1) / W``, ``s(W) = 1``.  Maps to
+    ``lrkit.warmup(constant(1.0), W)`` (``constant(1.0)`` when ``W = 0``).
+
+    Difference: a negative ``num_warmup_steps`` raises ``ValueError`` (HF then
+    has no warmup).
+    """
+    warm = _warmup_steps(num_warmup_steps)
+    return constant(1.0) if warm == 0 else warmup(constant(1.0), warm)
+
+
+def get_linear_schedule_with_warmup(num_warmup_steps: int, num_training_steps: int) -> Schedule:
+    """HF ``get_linear_schedule_with_warmup``: warmup ``t / W``, then linear from 1 to 0 at ``num_training_steps``.
+
+    ``(N - t) / (N - W)`` for ``W <= t < N`` (``N = num_training_steps``),
+    ``s(N) = 0``, held at 0 after (HF clamps with ``max(0, ...)``).
+
+    Maps to ``lrkit.warmup(linear(1.0, 0.0, N - W), W, prefix=True)``.
+
+    Difference: ``num_training_steps <= num_warmup_steps`` raises
+    ``ValueError``; HF then drops the factor to 0 right after the warmup.
+    """
+    warm = _warmup_steps(num_warmup_steps)
+    length = _decay_length(warm, num_training_steps, after="HF silently drops the factor to 0 after the warmup")
+    return _after_warmup(warm, linear(1.0, 0.0, length))
+
+
+def get_cosine_schedule_with_warmup(
+    num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5
+) -> Schedule:
+    """HF ``get_cosine_schedule_with_warmup``: warmup ``t / W``, then ``(1 + cos(2π · num_cycles · p)) / 2``.
+
+    ``p = (t - W) / (N - W)``: with the default ``num_cycles = 0.5`` a half
+    cosine from 1 at ``W`` to 0 at ``N = num_training_steps``.
+
+    Maps to ``lrkit.warmup(cosine(1.0, N - W, cycles=num_cycles,
+    periodic=True), W, prefix=True)``.
+
+    Quirk, copied: HF does **not** clamp ``p`` at 1, so after
+    ``num_training_steps`` the cosine goes on: the factor rises again, back to
+    1.0 at ``2N - W`` (with ``num_cycles = 0.5``).  Keep training past ``N``
+    and the learning rate climbs.  That is what ``periodic=True`` means.
+
+    Differences: ``num_training_steps <= num_warmup_steps`` raises
+    ``ValueError`` (HF's cosine then has a period of one step);
+    ``num_cycles <= 0`` raises (HF holds 1.0 for 0).
+    """
+    warm = _warmup_steps(num_warmup_steps)
+    length = _decay_length(warm, num_training_steps, after="HF's cosine would then have a period of one step")
+    cycles = _cycles("num_cycles", num_cycles)
+    return _after_warmup(warm, cosine(1.0, length, cycles=cycles, periodic=True))
+
+
+def get_cosine_with_hard_restarts_schedule_with_warmup(
+    num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1
+) -> Schedule:
+    """HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: ``num_cycles`` half cosines, then 0.
+
+    After the warmup, ``(1 + cos(π · frac(num_cycles · p))) / 2`` with
+    ``p = (t - W) / (N - W)``: each cycle lasts ``P = (N - W) / num_cycles``
+    steps and restarts at 1.0 *at* ``W + k P``; from ``t = N`` on the factor is
+    0 (HF returns 0 once ``p >= 1``).
+
+    Maps to ``lrkit.warmup(join([cosine_restarts(1.0, P), constant(0.0)],
+    [N - W]), W, prefix=True)`` (``cosine(1.0, N - W)`` for one cycle).
+
+    Quirks, copied: ``num_cycles`` counts cycles, not restarts (the default 1
+    is a plain cosine with no restart); the factor stays at 0 after
+    ``num_training_steps`` (unlike :func:`get_cosine_schedule_with_warmup`).
+
+    Differences: ``num_cycles`` must be a whole number ``>= 1`` that divides
+    ``N - W``: otherwise HF restarts between two steps, which
+    ``lrkit.cosine_restarts`` (whole-step periods) cannot express, and lrkit
+    raises ``ValueError`` rather than approximate.
+    ``num_training_steps <= num_warmup_steps`` raises ``ValueError``.
+    """
+    warm = _warmup_steps(num_warmup_steps)
+    length = _decay_length(warm, num_training_steps, after="HF's factor would be 0 from the end of the warmup on")
+    cycles = _cycles("num_cycles", num_cycles)
+    if not cycles.is_integer():
+        raise ValueError(f"num_cycles must be a whole number of cycles, got {num_cycles!r}")
+    n = int(cycles)
+    if length % n:
+        raise ValueError(
+            f"num_cycles ({n}) must divide num_training_steps - num_warmup_steps ({length}): HF would restart "
+            "between two steps, which lrkit's whole-step cosine_restarts cannot express exactly"
+        )
+    if n == 1:
+        return _after_warmup(warm, cosine(1.0, length))
+    return _after_warmup(warm, join([cosine_restarts(1.0, length // n), constant(0.0)], [length]))
+
+
+def get_polynomial_decay_schedule_with_warmup(
+    num_warmup_steps: int,
+    num_training_steps: int,
+    lr_end: float = 1e-7,
+    power: float = 1.0,
+    *,
+    lr_init: float,
+) -> Schedule:
+    """HF ``get_polynomial_decay_schedule_with_warmup``: warmup ``t / W``, then a polynomial down to ``lr_end``.
+
+    ``lr_end`` is an *absolute* learning rate, so the factor depends on the
+    optimizer's learning rate, which HF reads from ``optimizer.defaults["lr"]``;
+    pass that value as ``lr_init`` (keyword only, required).  With
+    ``r = lr_end / lr_init`` and ``p = (t - W) / (N - W)``, the factor is
+    ``(1 - r) * (1 - p) ** power + r`` for ``W <= t <= N``, and ``r`` after.
+
+    Maps to ``lrkit.warmup(polynomial(1.0, N - W, end_value=lr_end / lr_init,
+    power=power), W, prefix=True)``.
+
+    Quirks, copied: the default ``lr_end`` is ``1e-7``, not 0; HF uses
+    ``optimizer.defaults["lr"]`` for *every* parameter group, so a group whose
+    own learning rate differs ends at ``its_lr * lr_end / lr_init``, not at
+    ``lr_end`` (lrkit's factor does the same).
+
+    Differences: ``lr_init <= lr_end`` raises ``ValueError``, as in HF.
+    ``num_training_steps <= num_warmup_steps`` raises (HF divides by zero at
+    ``t = N`` when they are equal).  ``power <= 0`` raises (HF's ``power = 0``
+    holds 1.0 through ``N`` and drops to ``r`` at ``N + 1``; below 0 it divides
+    by zero at ``N``); ``lr_end < 0`` raises.
+    """
+    init = _number("lr_init", lr_init)
+    end = _number("lr_end", lr_end)
+    if end < 0:
+        raise ValueError(f"lr_end must be >= 0, got {lr_end!r} (HF accepts it and ends at a negative learning rate)")
+    if not init > end:
+        # HF raises the same: "lr_end (...) must be smaller than initial lr (...)"
+        raise ValueError(f"lr_end ({lr_end!r}) must be smaller than lr_init, the optimizer's initial lr ({lr_init!r})")
+    pw = _number("power", power)
+    if pw <= 0:
+        raise ValueError(
+            f"power must be > 0, got {power!r} (HF's power = 0 holds the factor at 1.0 through num_training_steps "
+            "and drops to lr_end / lr_init one step later; power < 0 divides by zero there)"
+        )
+    warm = _warmup_steps(num_warmup_steps)
+    length = _decay_length(
+        warm, num_training_steps, after="HF divides by zero at t = num_training_steps when they are equal"
+    )
+    return _after_warmup(warm, polynomial(1.0, length, end_value=end / init, power=pw))
+
+
+def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = None) -> Schedule:
+    """HF ``get_inverse_sqrt_schedule``: warmup ``t / W``, then ``1 / sqrt((t - W + timescale) / timescale)``.
+
+    ``timescale`` defaults to ``num_warmup_steps`` (to 10000 when that is 0).
+    With the default, the decay is ``sqrt(W / t)`` from ``t = W``: maps to
+    ``lrkit.warmup(inverse_sqrt(1.0, W), W)``.  With ``timescale < W`` the decay
+    ``inverse_sqrt(1.0, timescale)`` starts its clock at ``W - timescale``:
+    ``warmup(join([constant(1.0), inverse_sqrt(1.0, timescale)], [W - timescale]), W)``.
+
+    Quirk, copied: the default ``timescale`` is ``num_warmup_steps``, but
+    10000 (not 0) when there is no warmup.
+
+    Differences: ``timescale > num_warmup_steps`` (including the default 10000
+    with ``num_warmup_steps = 0``) raises ``ValueError``: the decay would have
+    to start its clock before step 0, which no lrkit building block expresses;
+    set ``timescale <= num_warmup_steps``.  ``timescale <= 0`` raises (HF
+    divides by zero, or takes the square root of a negative number).
+    """
+    warm = _warmup_steps(num_warmup_steps)
+    if timescale is None:
+        scale = warm or 10_000  # HF's rule
+    else:
+        scale = _steps(
+            "timescale", timescale, minimum=1, what_hf_does="HF divides by zero or takes sqrt of a negative number"
+        )
+    if scale > warm:
+        default = " (the default when num_warmup_steps is 0)" if timescale is None else ""
+        raise ValueError(
+            f"timescale must be <= num_warmup_steps ({warm}), got {scale}{default}: HF's decay "
+            "1 / sqrt((t - num_warmup_steps + timescale) / timescale) then starts its clock before step 0, "
+            "which lrkit's building blocks cannot express exactly"
+        )
+    if scale == warm:
+        return warmup(inverse_sqrt(1.0, warm), warm)
+    return warmup(join([constant(1.0), inverse_sqrt(1.0, scale)], [warm - scale]), warm)
+
+
+def get_cosine_with_min_lr_schedule_with_warmup(
+    num_warmup_steps: int,
+    num_training_steps: int,
+    num_cycles: float = 0.5,
+    min_lr: float | None = None,
+    min_lr_rate: float | None = None,
+    *,
+    lr_init: float | None = None,
+) -> Schedule:
+    """HF ``get_cosine_with_min_lr_schedule_with_warmup``: HF's warmup cosine, floored at a minimum LR.
+
+    After the warmup, ``c * (1 - m) + m`` with ``c = (1 + cos(2π · num_cycles · p)) / 2``,
+    ``p = (t - W) / (N - W)`` and ``m = min_lr_rate``, or ``min_lr / lr_init``
+    when ``min_lr`` is given (HF divides by ``optimizer.defaults["lr"]``: pass
+    it as the keyword ``lr_init``).  Exactly one of ``min_lr``/``min_lr_rate``.
+
+    Maps to ``lrkit.warmup(cosine(1.0, N - W, floor=m, cycles=num_cycles,
+    periodic=True), W, prefix=True)``.
+
+    Quirk, copied: ``p`` is not clamped, so after ``num_training_steps`` the
+    factor rises again from ``m`` towards 1.0 (see
+    :func:`get_cosine_schedule_with_warmup`).
+
+    Differences: both or neither of ``min_lr``/``min_lr_rate`` raise
+    ``ValueError``, as in HF; ``min_lr`` without ``lr_init`` raises
+    ``TypeError`` (``lr_init`` with ``min_lr_rate`` too: it would be unused);
+    a rate outside ``[0, 1]`` raises (HF's "floor" would be above the peak or
+    negative); ``num_training_steps <= num_warmup_steps`` and
+    ``num_cycles <= 0`` raise.
+    """
+    if min_lr is not None and min_lr_rate is not None:
+        raise ValueError("Only one of min_lr or min_lr_rate should be set (HF raises the same)")
+    if min_lr is None and min_lr_rate is None:
+        raise ValueError("One of min_lr or min_lr_rate should be set (HF raises the same)")
+    if min_lr is not None:
+        if lr_init is None:
+            raise TypeError(
+                "min_lr needs lr_init=, the optimizer's initial lr: HF computes min_lr_rate = min_lr / "
+                "optimizer.defaults['lr']"
+            )
+        init = _number("lr_init", lr_init)
+        if init <= 0:
+            raise ValueError(f"lr_init must be > 0, got {lr_init!r}")
+        rate = _ratio(
+            "min_lr / lr_init",
+            _number("min_lr", min_lr) / init,
+            "min_lr must be between 0 and lr_init: HF's floor would be negative or above the peak",
+        )
+    else:
+        if lr_init is not None:
+            raise TypeError("lr_init is only used with min_lr (to compute min_lr / lr_init); drop it or pass min_lr")
+        rate = _ratio("min_lr_rate", min_lr_rate, "HF's floor would be negative or above the peak")
+    warm = _warmup_steps(num_warmup_steps)
+    length = _decay_length(warm, num_training_steps, after="HF's cosine would then have a period of one step")
+    cycles = _cycles("num_cycles", num_cycles)
+    return _after_warmup(warm, cosine(1.0, length, floor=rate, cycles=cycles, periodic=True))
+
+
+def get_wsd_schedule(
+    num_warmup_steps: int,
+    num_decay_steps: int,
+    num_training_steps: int | None = None,
+    num_stable_steps: int | None = None,
+    warmup_type: str = "linear",
+    decay_type: str = "cosine",
+    min_lr_ratio: float = 0,
+    num_cycles: float = 0.5,
+) -> Schedule:
+    """HF ``get_wsd_schedule``: warmup, stable at 1.0, decay to ``min_lr_ratio``, then hold.
+
+    With ``m = min_lr_ratio``, ``W``, ``S`` (``num_stable_steps``, default
+    ``num_training_steps - W - D``) and ``D = num_decay_steps``:
+
+    * ``t < W``: ``f * (1 - m) + m`` with ``f = t / W`` (``linear``) or
+      ``(1 - cos(π t / W)) / 2`` (``cosine``): from ``m`` at 0 towards 1.
+    * ``W <= t < W + S``: 1.0.
+    * ``W + S <= t < W + S + D``: ``g * (1 - m) + m`` with ``p = (t - W - S) / D``
+      and ``g = 1 - p`` (``linear``), ``(1 + cos(2π · num_cycles · p)) / 2``
+      (``cosine``) or ``1 - sqrt(p)`` (``1-sqrt``).
+    * from ``W + S + D`` on: ``m``.
+
+    Maps to ``lrkit.wsd(1.0, W, S, D, decay=decay_type, floor=m,
+    start_factor=m)``; a ``cosine`` warmup wraps it as
+    ``warmup(wsd(1.0, 0, W + S, D, ...), W, start_factor=m, method="cosine")``;
+    a cosine decay with ``num_cycles != 0.5`` is
+    ``join([constant(1.0), cosine(1.0, D, floor=m, cycles=num_cycles), constant(m)], [W + S, W + S + D])``.
+
+    Quirks, copied: the warmup starts at ``m``, not 0; with ``num_cycles != 0.5``
+    the cosine decay does not end at ``m`` and the factor jumps to ``m`` at
+    ``W + S + D``.
+
+    Differences: ``warmup_type="1-sqrt"`` raises ``ValueError`` (``1 - sqrt(1 - t/W)``
+    is not an lrkit warmup method).  Giving both ``num_training_steps`` and
+    ``num_stable_steps`` raises ``ValueError`` when ``W + S + D != N`` (HF only
+    warns and uses ``num_stable_steps``).  A negative stable phase
+    (``N < W + D``) raises (HF starts the decay in its middle);
+    ``num_decay_steps = 0`` raises (HF drops to ``m`` at once);
+    ``min_lr_ratio`` outside ``[0, 1]`` and ``num_cycles <= 0`` raise.
+    """
+    if num_training_steps is None and num_stable_steps is None:
+        raise ValueError("Either num_training_steps or num_stable_steps must be specified (HF raises the same)")
+    if warmup_type not in ("linear", "cosine", "1-sqrt"):
+        raise ValueError(f"warmup_type must be 'linear', 'cosine' or '1-sqrt', got {warmup_type!r}")
+    if decay_type not in ("linear", "cosine", "1-sqrt"):
+        raise ValueError(f"decay_type must be 'linear', 'cosine' or '1-sqrt', got {decay_type!r}")
+    if warmup_type == "1-sqrt":
+        raise ValueError(
+            "warmup_type='1-sqrt' is not supported: HF's warmup 1 - sqrt(1 - t / num_warmup_steps) is not an lrkit "
+            "warmup method, so lrkit cannot reproduce it exactly; use 'linear' or 'cosine'"
+        )
+    warm = _warmup_steps(num_warmup_steps)
+    decay = _steps("num_decay_steps", num_decay_steps, minimum=1, what_hf_does="HF drops to min_lr_ratio at once")
+    if num_stable_steps is not None:
+        stable = _steps("num_stable_steps", num_stable_steps)
+        if num_training_steps is not None:
+            total = _steps("num_training_steps", num_training_steps)
+            if warm + stable + decay != total:
+                raise ValueError(
+                    f"num_training_steps ({total}) must equal num_warmup_steps + num_stable_steps + num_decay_steps "
+                    f"({warm} + {stable} + {decay} = {warm + stable + decay}) when both are given (HF warns and "
+                    "ignores num_training_steps)"
+                )
+    else:
+        total = _steps("num_training_steps", num_training_steps)
+        stable = total - warm - decay
+        if stable < 0:
+            raise ValueError(
+                f"num_training_steps must be >= num_warmup_steps + num_decay_steps ({warm + decay}), got "
+                f"{num_training_steps!r} (HF computes a negative stable phase and starts the decay in its middle)"
+            )
+    ratio = _ratio("min_lr_ratio", min_lr_ratio, "HF's floor would be negative or above the peak")
+    cycles = _cycles("num_cycles", num_cycles)
+    hold = warm + stable
+    inner: Schedule
+    if decay_type == "cosine" and cycles != 0.5:
+        # Not a half cosine: it does not end at the floor, and HF jumps to it at hold + decay.
+        tail = [cosine(1.0, decay, floor=ratio, cycles=cycles), constant(ratio)]
+        inner = join([constant(1.0), *tail], [hold, hold + decay]) if hold else join(tail, [decay])
+    elif warmup_type == "linear":
+        return wsd(1.0, warm, stable, decay, decay=decay_type, floor=ratio, start_factor=ratio)
+    else:
+        inner = wsd(1.0, 0, hold, decay, decay=decay_type, floor=ratio)
+    if warm == 0:
+        return inner
+    return warmup(inner, warm, start_factor=ratio, method=warmup_type)
