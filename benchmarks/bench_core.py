@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, str, float]]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke test)")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
     repeat = 3 if args.quick else args.repeat
     s = schedule()
     rows: list[tuple[str, float, str, float]] = []

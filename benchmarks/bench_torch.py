@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="few repetitions (smoke test)")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--compile", action="store_true", help="also time 300 compiled Adam steps (slow)")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
     number, repeat = (2_000, 3) if args.quick else (20_000, args.repeat)
 
     warnings.simplefilter("ignore")  # torch's schedulers may warn; the timing is what matters here

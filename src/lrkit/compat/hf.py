@@ -45,13 +45,12 @@ parameter and saying what HF would do):
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any
 
 from ..base import Schedule
 from ..composition import join, warmup
 from ..schedules import constant, cosine, cosine_restarts, inverse_sqrt, linear, polynomial, wsd
+from ._checks import number, unit_interval, whole_steps
 
 __all__ = [
     "get_constant_schedule",
@@ -69,39 +68,12 @@ __all__ = [
 # -- validators with HF's parameter names -----------------------------------------------
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    try:
-        out = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be finite, got an int of {int(value).bit_length()} bits") from None
-    if math.isnan(out) or math.isinf(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
-
-
 def _steps(name: str, value: Any, *, minimum: int = 0, what_hf_does: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a whole number of steps, got {value!r}")
-    out = _number(name, value)
-    if not out.is_integer():
-        raise ValueError(f"{name} must be a whole number of steps, got {value!r}")
-    if out < minimum:
-        note = f" ({what_hf_does})" if what_hf_does else ""
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}{note}")
-    return int(out)
-
-
-def _ratio(name: str, value: Any, what_hf_does: str) -> float:
-    out = _number(name, value)
-    if not 0.0 <= out <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r} ({what_hf_does})")
-    return out
+    return whole_steps(name, value, peer="HF", minimum=minimum, what_peer_does=what_hf_does)
 
 
 def _cycles(name: str, value: Any) -> float:
-    out = _number(name, value)
+    out = number(name, value)
     if out <= 0:
         raise ValueError(
             f"{name} must be > 0, got {value!r} (HF accepts it: 0 holds the factor at 1.0 until the end, "
@@ -272,14 +244,14 @@ def get_polynomial_decay_schedule_with_warmup(
     holds 1.0 through ``N`` and drops to ``r`` at ``N + 1``; below 0 it divides
     by zero at ``N``); ``lr_end < 0`` raises.
     """
-    init = _number("lr_init", lr_init)
-    end = _number("lr_end", lr_end)
+    init = number("lr_init", lr_init)
+    end = number("lr_end", lr_end)
     if end < 0:
         raise ValueError(f"lr_end must be >= 0, got {lr_end!r} (HF accepts it and ends at a negative learning rate)")
     if not init > end:
         # HF raises the same: "lr_end (...) must be smaller than initial lr (...)"
         raise ValueError(f"lr_end ({lr_end!r}) must be smaller than lr_init, the optimizer's initial lr ({lr_init!r})")
-    pw = _number("power", power)
+    pw = number("power", power)
     if pw <= 0:
         raise ValueError(
             f"power must be > 0, got {power!r} (HF's power = 0 holds the factor at 1.0 through num_training_steps "
@@ -369,18 +341,18 @@ def get_cosine_with_min_lr_schedule_with_warmup(
                 "min_lr needs lr_init=, the optimizer's initial lr: HF computes min_lr_rate = min_lr / "
                 "optimizer.defaults['lr']"
             )
-        init = _number("lr_init", lr_init)
+        init = number("lr_init", lr_init)
         if init <= 0:
             raise ValueError(f"lr_init must be > 0, got {lr_init!r}")
-        rate = _ratio(
+        rate = unit_interval(
             "min_lr / lr_init",
-            _number("min_lr", min_lr) / init,
+            number("min_lr", min_lr) / init,
             "min_lr must be between 0 and lr_init: HF's floor would be negative or above the peak",
         )
     else:
         if lr_init is not None:
             raise TypeError("lr_init is only used with min_lr (to compute min_lr / lr_init); drop it or pass min_lr")
-        rate = _ratio("min_lr_rate", min_lr_rate, "HF's floor would be negative or above the peak")
+        rate = unit_interval("min_lr_rate", min_lr_rate, "HF's floor would be negative or above the peak")
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(warm, num_training_steps, after="HF's cosine would then have a period of one step")
     cycles = _cycles("num_cycles", num_cycles)
@@ -459,7 +431,7 @@ def get_wsd_schedule(
                 f"num_training_steps must be >= num_warmup_steps + num_decay_steps ({warm + decay}), got "
                 f"{num_training_steps!r} (HF computes a negative stable phase and starts the decay in its middle)"
             )
-    ratio = _ratio("min_lr_ratio", min_lr_ratio, "HF's floor would be negative or above the peak")
+    ratio = unit_interval("min_lr_ratio", min_lr_ratio, "HF's floor would be negative or above the peak")
     cycles = _cycles("num_cycles", num_cycles)
     hold = warm + stable
     inner: Schedule

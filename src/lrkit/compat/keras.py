@@ -37,8 +37,6 @@ Differences from Keras, all loud:
 from __future__ import annotations
 
 import itertools
-import math
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,6 +51,7 @@ from ..schedules import (
     piecewise_constant,
     polynomial,
 )
+from ._checks import flag, nonnegative, number, unit_interval, whole_steps
 
 __all__ = [
     "CosineDecay",
@@ -69,50 +68,15 @@ __all__ = [
 # the value, says what Keras does with it.
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    out = float(value)
-    if math.isnan(out) or math.isinf(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
-
-
 def _learning_rate(name: str, value: Any) -> float:
-    out = _number(name, value)
-    if out < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r} (Keras accepts it and yields a negative learning rate)")
-    return out
-
-
-def _flag(name: str, value: Any) -> bool:
-    # Keras only tests truthiness; lrkit wants a real bool so that a typo such
-    # as staircase="False" (truthy) cannot silently turn the staircase on.
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    return nonnegative(name, value, "Keras")
 
 
 def _whole_steps(name: str, value: Any, *, positive: bool) -> int:
-    out = _number(name, value)
-    if positive and out <= 0:
+    if positive and number(name, value) <= 0:
         # Keras raises the same: "Argument `decay_steps` must be > 0."
         raise ValueError(f"{name} must be > 0, got {value!r}")
-    if out < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    if not out.is_integer():
-        raise ValueError(
-            f"{name} must be a whole number of steps, got {value!r} "
-            "(Keras accepts fractional step counts; lrkit counts whole optimizer updates)"
-        )
-    return int(out)
-
-
-def _fraction(name: str, value: Any, what_keras_does: str) -> float:
-    out = _number(name, value)
-    if not 0.0 <= out <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r} ({what_keras_does})")
-    return out
+    return whole_steps(name, value, peer="Keras")
 
 
 def _as_list(name: str, value: Any) -> list[Any]:
@@ -154,7 +118,7 @@ def ExponentialDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    rate = _number("decay_rate", decay_rate)
+    rate = number("decay_rate", decay_rate)
     if rate > 1.0:
         raise ValueError(
             f"decay_rate must be <= 1, got {decay_rate!r}: Keras accepts decay_rate > 1 and grows the learning "
@@ -166,7 +130,7 @@ def ExponentialDecay(
             f"decay_rate must be > 0, got {decay_rate!r}: Keras accepts it and yields 0 after step 0 "
             "(decay_rate = 0) or NaN (decay_rate < 0); lrkit refuses it"
         )
-    return exponential(lr, steps, rate, staircase=_flag("staircase", staircase))
+    return exponential(lr, steps, rate, staircase=flag("staircase", staircase))
 
 
 def InverseTimeDecay(
@@ -195,13 +159,13 @@ def InverseTimeDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    rate = _number("decay_rate", decay_rate)
+    rate = number("decay_rate", decay_rate)
     if rate < 0.0:
         raise ValueError(
             f"decay_rate must be >= 0, got {decay_rate!r}: Keras accepts it and the learning rate becomes inf "
             "when 1 + decay_rate * t / decay_steps reaches 0, then negative; lrkit refuses it"
         )
-    return inverse_time(lr, steps, rate, staircase=_flag("staircase", staircase))
+    return inverse_time(lr, steps, rate, staircase=flag("staircase", staircase))
 
 
 def PiecewiseConstantDecay(
@@ -291,12 +255,12 @@ def PolynomialDecay(
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
     end = _learning_rate("end_learning_rate", end_learning_rate)
-    pw = _number("power", power)
+    pw = number("power", power)
     if pw < 0.0:
         raise ValueError(
             f"power must be >= 0, got {power!r}: Keras accepts it and the learning rate is inf at t = decay_steps"
         )
-    return polynomial(lr, steps, end_value=end, power=pw, cycle=_flag("cycle", cycle))
+    return polynomial(lr, steps, end_value=end, power=pw, cycle=flag("cycle", cycle))
 
 
 def CosineDecay(
@@ -344,7 +308,7 @@ def CosineDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    a = _fraction("alpha", alpha, "Keras accepts it: alpha > 1 makes the cosine rise, alpha < 0 goes negative")
+    a = unit_interval("alpha", alpha, "Keras accepts it: alpha > 1 makes the cosine rise, alpha < 0 goes negative")
     warm = _whole_steps("warmup_steps", warmup_steps, positive=False)
     if warmup_target is None:
         return cosine(lr, steps, floor=a * lr)
@@ -396,12 +360,16 @@ def CosineDecayRestarts(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("first_decay_steps", first_decay_steps, positive=True)
-    tm = _number("t_mul", t_mul)
+    tm = number("t_mul", t_mul)
     if tm < 1.0:
         raise ValueError(
             f"t_mul must be >= 1, got {t_mul!r}: Keras accepts t_mul < 1 (shrinking periods whose total length is "
             "finite; past it the learning rate is NaN); lrkit refuses it"
         )
-    mm = _fraction("m_mul", m_mul, "Keras accepts it: m_mul > 1 makes every restart peak higher, m_mul < 0 negative")
-    a = _fraction("alpha", alpha, "Keras accepts it: alpha > 1 puts the floor above the peak, alpha < 0 goes negative")
+    mm = unit_interval(
+        "m_mul", m_mul, "Keras accepts it: m_mul > 1 makes every restart peak higher, m_mul < 0 negative"
+    )
+    a = unit_interval(
+        "alpha", alpha, "Keras accepts it: alpha > 1 puts the floor above the peak, alpha < 0 goes negative"
+    )
     return cosine_restarts(lr, steps, t_mul=tm, m_mul=mm, floor=a * lr)

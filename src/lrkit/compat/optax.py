@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..base import Schedule
 from ..composition import join
 from ..schedules import constant, cosine, exponential, linear, piecewise_constant, piecewise_interpolate, polynomial
+from ._checks import flag, nonnegative, number, whole_steps
 
 __all__ = [
     "constant_schedule",
@@ -65,46 +65,12 @@ __all__ = [
 # -- validators with optax's parameter names ----------------------------------------
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    try:
-        out = float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must be finite, got an int of {int(value).bit_length()} bits") from None
-    if math.isnan(out) or math.isinf(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return out
-
-
 def _value(name: str, value: Any) -> float:
-    out = _number(name, value)
-    if out < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r} (optax accepts it and yields a negative learning rate)")
-    return out
-
-
-def _flag(name: str, value: Any) -> bool:
-    # optax tests truthiness; a real bool keeps staircase="False" from silently meaning True.
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    return nonnegative(name, value, "optax")
 
 
 def _steps(name: str, value: Any, *, minimum: int, what_optax_does: str = "") -> int:
-    """A whole number of steps ``>= minimum``; below it, say what optax would do."""
-    if isinstance(value, str) or isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a whole number of steps, got {value!r}")
-    out = _number(name, value)
-    if not out.is_integer():
-        raise ValueError(
-            f"{name} must be a whole number of steps, got {value!r} (optax accepts fractional steps; "
-            "lrkit counts whole optimizer updates)"
-        )
-    if out < minimum:
-        note = f" ({what_optax_does})" if what_optax_does else ""
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}{note}")
-    return int(out)
+    return whole_steps(name, value, peer="optax", minimum=minimum, what_peer_does=what_optax_does)
 
 
 def _step_key(name: str, key: Any) -> int:
@@ -186,7 +152,7 @@ def polynomial_schedule(
     """
     init = _value("init_value", init_value)
     end = _value("end_value", end_value)
-    pw = _number("power", power)
+    pw = number("power", power)
     if pw < 0:
         raise ValueError(f"power must be >= 0, got {power!r} (optax accepts it and reaches inf at the end)")
     steps = _steps(
@@ -297,7 +263,7 @@ def exponential_decay(
         what_optax_does="optax logs a message and silently returns the constant init_value; "
         "use constant_schedule for a constant",
     )
-    rate = _number("decay_rate", decay_rate)
+    rate = number("decay_rate", decay_rate)
     if rate == 0.0:
         raise ValueError(
             "decay_rate must not be 0, got 0 (optax logs a message and silently returns the constant init_value; "
@@ -312,10 +278,10 @@ def exponential_decay(
             "method='exponential')"
         )
     begin = _steps("transition_begin", transition_begin, minimum=0, what_optax_does="optax logs and silently uses 0")
-    stairs = _flag("staircase", staircase)
+    stairs = flag("staircase", staircase)
     if end_value is None:
         return exponential(init, steps, rate, staircase=stairs, begin=begin)
-    end = _number("end_value", end_value)
+    end = number("end_value", end_value)
     if end < 0:
         raise ValueError(f"end_value must be >= 0, got {end_value!r} (a negative lower bound never binds in optax)")
     if rate == 1.0:
@@ -347,10 +313,10 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     """
     init = _value("init_value", init_value)
     steps = _steps("decay_steps", decay_steps, minimum=1, what_optax_does="optax raises ValueError too")
-    a = _number("alpha", alpha)
+    a = number("alpha", alpha)
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha!r} (optax accepts it: alpha > 1 rises, < 0 negative)")
-    exp = _number("exponent", exponent)
+    exp = number("exponent", exponent)
     if exp <= 0:
         raise ValueError(
             f"exponent must be > 0, got {exponent!r} (optax gives the constant init_value for 0 and inf at "
@@ -401,7 +367,7 @@ def _onecycle_steps(transition_steps: Any, fractions: dict[str, Any]) -> tuple[i
     keys = []
     for name, pct in fractions.items():
         # optax's own arithmetic: int() truncates pct * transition_steps towards 0.
-        keys.append(int(_number(name, pct) * total))
+        keys.append(int(number(name, pct) * total))
     keys.append(total)
     names = [*fractions, "transition_steps"]
     if keys[0] < 0 or any(a >= b for a, b in itertools.pairwise(keys)):
@@ -415,7 +381,7 @@ def _onecycle_steps(transition_steps: Any, fractions: dict[str, Any]) -> tuple[i
 
 
 def _factor(name: str, value: Any) -> float:
-    out = _number(name, value)
+    out = number(name, value)
     if out <= 0:
         raise ValueError(f"{name} must be > 0, got {value!r} (optax divides by it)")
     return out
@@ -561,7 +527,7 @@ def warmup_cosine_decay_schedule(
             f"end_value must be <= peak_value ({peak!r}), got {end_value!r} (optax accepts it and its cosine "
             "'decay' rises)"
         )
-    exp = _number("exponent", exponent)
+    exp = number("exponent", exponent)
     if exp <= 0:
         raise ValueError(f"exponent must be > 0, got {exponent!r} (optax gives a constant for 0, inf below 0)")
     # optax: cosine_decay_schedule(peak, total - W, alpha=end / peak); its floor alpha * peak is end_value.
