@@ -91,7 +91,7 @@ def blocks(draw: Any, durations: bool = False) -> Schedule:
     if kind == "exponential":
         return lrkit.exponential(value, d(), draw(positive_unit), draw(st.booleans()), d(0), below(value))
     if kind == "inverse_time":
-        return lrkit.inverse_time(value, d(), draw(st.floats(0, 100)), draw(st.booleans()))
+        return lrkit.inverse_time(value, d(), draw(st.floats(0, 100)), draw(st.booleans()), draw(st.floats(0, 4)))
     if kind == "inverse_power":
         return lrkit.inverse_power(value, d(), draw(st.floats(0, 4)))
     if kind == "inverse_sqrt":

@@ -172,6 +172,12 @@ g(
     lrkit.inverse_time(1.0, 10, 0.5, staircase=True),
     [(9, 1.0), (10, 1 / 1.5), (11, 1 / 1.5), (19, 1 / 1.5), (20, 0.5)],  # floor(t/10)
 )
+g(
+    # power 0.5, rate 1: 1 / sqrt(1 + t / 10): 1/sqrt(4) at t = 30, 1/sqrt(100) at t = 990
+    lrkit.inverse_time(1.0, 10, 1.0, power=0.5),
+    [(0, 1.0), (30, 0.5), (990, 0.1), (BIG, 1 / math.sqrt(1 + BIG / 10))],
+)
+g(lrkit.inverse_time(1.0, 10, 1.0, power=2.0), [(10, 0.25), (90, 0.01)])  # 1/(1+1)**2, 1/(1+9)**2
 
 # -- inverse_power: value * (steps / max(t, steps)) ** power -----------------------------
 g(

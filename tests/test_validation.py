@@ -28,7 +28,7 @@ VALID: dict[str, dict[str, Any]] = {
     "piecewise_interpolate": {"boundaries": [10, 20], "values": [0.3, 0.1], "method": "linear"},
     "linear": {"start": 0.0, "end": 0.1, "steps": 10, "begin": 0},
     "exponential": {"value": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": False, "begin": 0, "floor": 0.0},
-    "inverse_time": {"value": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": False},
+    "inverse_time": {"value": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": False, "power": 1.0},
     "inverse_power": {"value": 0.1, "steps": 10, "power": 1.0},
     "inverse_sqrt": {"value": 0.1, "steps": 10},
     "polynomial": {"value": 0.1, "decay_steps": 10, "end_value": 0.0, "power": 1.0, "cycle": False},
@@ -126,7 +126,12 @@ KINDS: dict[str, list[tuple[str, str]]] = {
     ],
     "(0,1]": [("exponential", "decay_rate"), ("cyclic", "gamma")],
     "(0,1)": [("one_cycle", "pct_start")],
-    ">=0": [("inverse_time", "decay_rate"), ("inverse_power", "power"), ("polynomial", "power")],
+    ">=0": [
+        ("inverse_time", "decay_rate"),
+        ("inverse_time", "power"),
+        ("inverse_power", "power"),
+        ("polynomial", "power"),
+    ],
     ">0": [
         ("cosine", "exponent"),
         ("cosine", "cycles"),

@@ -263,29 +263,41 @@ class exponential(Schedule):
 
 
 class inverse_time(Schedule):
-    """Inverse-time decay (Keras ``InverseTimeDecay``).
+    """Inverse-time decay (Keras ``InverseTimeDecay``), optionally to a power.
 
-    ``value / (1 + decay_rate * p)`` with ``p = t / decay_steps`` (floored when
-    ``staircase``).  ``s(0) = value``; decays forever.
+    ``value / (1 + decay_rate * p) ** power`` with ``p = t / decay_steps``
+    (floored when ``staircase``).  ``s(0) = value``; decays forever.
+    ``power=0.5`` with ``decay_rate=1`` is the "rsqrt with a timescale" decay
+    ``value / sqrt(1 + t / decay_steps)`` (HF's ``get_inverse_sqrt_schedule``,
+    T5-style), which unlike ``inverse_sqrt`` does not hold before decaying.
     """
 
     spec_name = "inverse_time"
     _positional = 3
     _duration_fields = frozenset({"decay_steps"})
 
-    def __init__(self, value: float, decay_steps: Duration, decay_rate: float, staircase: bool = False) -> None:
+    def __init__(
+        self, value: float, decay_steps: Duration, decay_rate: float, staircase: bool = False, power: float = 1.0
+    ) -> None:
         self._init(
             value=v.lr_value("value", value),
             decay_steps=v.duration("decay_steps", decay_steps, minimum=1),
             decay_rate=v.real("decay_rate", decay_rate, low=0.0),
             staircase=v.flag("staircase", staircase),
+            power=v.real("power", power, low=0.0),
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         p = t / self.decay_steps
         if self.staircase:
             p = xp.floor(p)
-        return self.value / (1.0 + self.decay_rate * p)
+        denominator = 1.0 + self.decay_rate * p
+        if self.power == 1.0:
+            return self.value / denominator
+        if self.power == 0.5:
+            return self.value / xp.sqrt(denominator)
+        # (1 / d) ** power, not d ** -power: a base <= 1 can only underflow to 0, never overflow.
+        return self.value * (1.0 / denominator) ** self.power
 
 
 class inverse_power(Schedule):

@@ -49,7 +49,7 @@ from typing import Any
 
 from ..base import Schedule
 from ..composition import join, warmup
-from ..schedules import constant, cosine, cosine_restarts, inverse_sqrt, linear, polynomial, wsd
+from ..schedules import constant, cosine, cosine_restarts, inverse_time, linear, polynomial, wsd
 from ._checks import number, unit_interval, whole_steps
 
 __all__ = [
@@ -267,20 +267,16 @@ def get_polynomial_decay_schedule_with_warmup(
 def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = None) -> Schedule:
     """HF ``get_inverse_sqrt_schedule``: warmup ``t / W``, then ``1 / sqrt((t - W + timescale) / timescale)``.
 
-    ``timescale`` defaults to ``num_warmup_steps`` (to 10000 when that is 0).
-    With the default, the decay is ``sqrt(W / t)`` from ``t = W``: maps to
-    ``lrkit.warmup(inverse_sqrt(1.0, W), W)``.  With ``timescale < W`` the decay
-    ``inverse_sqrt(1.0, timescale)`` starts its clock at ``W - timescale``:
-    ``warmup(join([constant(1.0), inverse_sqrt(1.0, timescale)], [W - timescale]), W)``.
+    The decay is ``1 / sqrt(1 + (t - W) / timescale)`` on a clock that starts
+    after the warmup: maps to
+    ``lrkit.warmup(inverse_time(1.0, timescale, 1.0, power=0.5), W, prefix=True)``.
+    ``s(0) = 0``, ``s(W) = 1``.
 
     Quirk, copied: the default ``timescale`` is ``num_warmup_steps``, but
     10000 (not 0) when there is no warmup.
 
-    Differences: ``timescale > num_warmup_steps`` (including the default 10000
-    with ``num_warmup_steps = 0``) raises ``ValueError``: the decay would have
-    to start its clock before step 0, which no lrkit building block expresses;
-    set ``timescale <= num_warmup_steps``.  ``timescale <= 0`` raises (HF
-    divides by zero, or takes the square root of a negative number).
+    Difference: ``timescale <= 0`` raises (HF divides by zero, or takes the
+    square root of a negative number).
     """
     warm = _warmup_steps(num_warmup_steps)
     if timescale is None:
@@ -289,16 +285,7 @@ def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = Non
         scale = _steps(
             "timescale", timescale, minimum=1, what_hf_does="HF divides by zero or takes sqrt of a negative number"
         )
-    if scale > warm:
-        default = " (the default when num_warmup_steps is 0)" if timescale is None else ""
-        raise ValueError(
-            f"timescale must be <= num_warmup_steps ({warm}), got {scale}{default}: HF's decay "
-            "1 / sqrt((t - num_warmup_steps + timescale) / timescale) then starts its clock before step 0, "
-            "which lrkit's building blocks cannot express exactly"
-        )
-    if scale == warm:
-        return warmup(inverse_sqrt(1.0, warm), warm)
-    return warmup(join([constant(1.0), inverse_sqrt(1.0, scale)], [warm - scale]), warm)
+    return warmup(inverse_time(1.0, scale, 1.0, power=0.5), warm, prefix=True)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
