@@ -74,6 +74,15 @@ class Schedule:
             object.__setattr__(self, name, value)
         resolved = all(_is_resolved(getattr(self, f), f in self._duration_fields) for f in self._fields)
         object.__setattr__(self, "_resolved", resolved)
+        if resolved:
+            self._derive()
+
+    def _derive(self) -> None:
+        """Hook: precompute constants of the formula (only once every duration is in steps).
+
+        Set them with ``object.__setattr__(self, "_name", value)``: they are not
+        parameters, so equality, hashing, specs and pickling ignore them.
+        """
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable; use .replace({name}=...) for a new one")

@@ -85,8 +85,11 @@ class warmup(Schedule):
             f = sf + (1.0 - sf) * 0.5 * (1.0 - xp.cos(math.pi * a))
         return f
 
+    def _derive(self) -> None:
+        object.__setattr__(self, "_w", float(self.steps))  # read on every training step
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        w = float(self.steps)
+        w = self._w
         inner = self.schedule
         if w == 0.0:
             return inner._eval(t, xp)
