@@ -8,7 +8,6 @@ chained onto ``MultiStepLR`` and with ``SequentialLR``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -194,17 +193,7 @@ def test_composition_algebra_builds_the_expected_nodes() -> None:
 torch = pytest.importorskip("torch")
 S = torch.optim.lr_scheduler
 
-
-def torch_lrs(make: Callable[[object], object], n: int, base_lr: float) -> np.ndarray:
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=base_lr)
-    sched = make(opt)
-    out = []
-    for _ in range(n):
-        out.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    return np.array(out)
+from test_schedules import torch_lrs  # noqa: E402  (needs torch, imported just above)
 
 
 def test_linear_warmup_times_multistep_equals_torch_chained_scheduler() -> None:

@@ -93,14 +93,14 @@ class warmup(Schedule):
         inner = self.schedule
         if w == 0.0:
             return inner._eval(t, xp)
-        if xp is SCALAR and t >= w:  # warmup over: skip the factor on the hot path
-            return inner._eval(t - w if self.prefix else t, xp)
+        if xp is SCALAR:  # one step: take the branch instead of computing both
+            if t >= w:
+                return inner._eval(t - w if self.prefix else t, xp)
+            return self.factor(t, xp) * inner._eval(0.0 if self.prefix else t, xp)
         f = self.factor(t, xp)
         if not self.prefix:
             x = inner._eval(t, xp)
             return xp.where(t < w, f * x, x)
-        if xp is SCALAR:
-            return f * inner._eval(0.0, xp) if t < w else inner._eval(t - w, xp)
         # The target of a prefix warmup is the constant schedule(0): compute it once, as a float.
         target = inner._eval(0.0, SCALAR)
         return xp.where(t < w, f * target, inner._eval(xp.maximum(t - w, 0.0), xp))

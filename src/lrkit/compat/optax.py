@@ -73,6 +73,20 @@ def _steps(name: str, value: Any, *, minimum: int, what_optax_does: str = "") ->
     return whole_steps(name, value, peer="optax", minimum=minimum, what_peer_does=what_optax_does)
 
 
+def _transition_steps(value: Any) -> int:
+    return _steps(
+        "transition_steps",
+        value,
+        minimum=1,
+        what_optax_does="optax logs a message and silently returns the constant init_value; "
+        "use constant_schedule for a constant",
+    )
+
+
+def _transition_begin(value: Any) -> int:
+    return _steps("transition_begin", value, minimum=0, what_optax_does="optax logs and silently uses 0")
+
+
 def _step_key(name: str, key: Any) -> int:
     # JSON and TOML object keys are always strings, so a config file writes {"100": 0.1}:
     # a string of decimal digits is read as that step.
@@ -155,14 +169,8 @@ def polynomial_schedule(
     pw = number("power", power)
     if pw < 0:
         raise ValueError(f"power must be >= 0, got {power!r} (optax accepts it and reaches inf at the end)")
-    steps = _steps(
-        "transition_steps",
-        transition_steps,
-        minimum=1,
-        what_optax_does="optax logs a message and silently returns the constant init_value; "
-        "use constant_schedule for a constant",
-    )
-    begin = _steps("transition_begin", transition_begin, minimum=0, what_optax_does="optax logs and silently uses 0")
+    steps = _transition_steps(transition_steps)
+    begin = _transition_begin(transition_begin)
     decay = polynomial(init, steps, end_value=end, power=pw)
     return decay if begin == 0 else join([constant(init), decay], [begin])
 
@@ -181,14 +189,8 @@ def linear_schedule(init_value: float, end_value: float, transition_steps: int, 
     """
     init = _value("init_value", init_value)
     end = _value("end_value", end_value)
-    steps = _steps(
-        "transition_steps",
-        transition_steps,
-        minimum=1,
-        what_optax_does="optax logs a message and silently returns the constant init_value; "
-        "use constant_schedule for a constant",
-    )
-    begin = _steps("transition_begin", transition_begin, minimum=0, what_optax_does="optax logs and silently uses 0")
+    steps = _transition_steps(transition_steps)
+    begin = _transition_begin(transition_begin)
     return linear(init, end, steps, begin=begin)
 
 
@@ -256,13 +258,7 @@ def exponential_decay(
       ``end_value`` at every step.
     """
     init = _value("init_value", init_value)
-    steps = _steps(
-        "transition_steps",
-        transition_steps,
-        minimum=1,
-        what_optax_does="optax logs a message and silently returns the constant init_value; "
-        "use constant_schedule for a constant",
-    )
+    steps = _transition_steps(transition_steps)
     rate = number("decay_rate", decay_rate)
     if rate == 0.0:
         raise ValueError(
@@ -277,7 +273,7 @@ def exponential_decay(
             "when given); lrkit's exponential only decays. For a growing ramp use lrkit.warmup(..., "
             "method='exponential')"
         )
-    begin = _steps("transition_begin", transition_begin, minimum=0, what_optax_does="optax logs and silently uses 0")
+    begin = _transition_begin(transition_begin)
     stairs = flag("staircase", staircase)
     if end_value is None:
         return exponential(init, steps, rate, staircase=stairs, begin=begin)
