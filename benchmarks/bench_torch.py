@@ -5,10 +5,12 @@ markdown table of medians (of ``--repeat`` timings, in µs per step) and ratios
 measured in this same run.  The schedule is linear warmup then cosine decay on
 one param group, the most common recipe:
 
-* lrkit: ``Scheduler(opt, factor=warmup(cosine(1.0, T), W), count=...)``.
+* lrkit: ``Scheduler(opt, factor=warmup(cosine(1.0, T), W, prefix=False), count=...)``.
   ``count="calls"`` times ``step()`` alone; ``count="updates"`` (the default)
-  also pays for the optimizer post-hook that marks a real update, which is
-  simulated here by setting the flag the hook sets.
+  also pays for the optimizer post-hook that counts a real update, which is
+  simulated here by bumping the count the hook bumps (the pre-hook, which finds
+  the values already written when ``step()`` follows every update, runs inside
+  ``optimizer.step()`` and is not timed here).
 * torch: ``SequentialLR([LinearLR, CosineAnnealingLR])``, the usual way.
 * floor: ``math.cos`` and the ``group["lr"] = ...`` assignment, nothing else.
 
@@ -39,28 +41,31 @@ from lrkit.torch import Scheduler
 WARMUP, TOTAL, PEAK = 1_000, 1_000_000, 1e-3
 
 
-def make_opt(lr: float | torch.Tensor = PEAK) -> torch.optim.Optimizer:
-    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+def make_opt(lr: float | torch.Tensor = PEAK, groups: int = 1) -> torch.optim.Optimizer:
+    return torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(groups)], lr=lr)
 
 
-def lrkit_stepper(count: str) -> Callable[[], None]:
-    opt = make_opt()
-    sched = Scheduler(opt, factor=lrkit.warmup(lrkit.cosine(1.0, steps=TOTAL), steps=WARMUP), count=count)
+def lrkit_stepper(count: str, groups: int = 1) -> Callable[[], None]:
+    """One training-loop update's worth of lrkit: the optimizer hooks plus ``step()``, without the optimizer math."""
+    opt = make_opt(groups=groups)
+    schedule = lrkit.warmup(lrkit.cosine(1.0, steps=TOTAL), steps=WARMUP, prefix=False)
+    sched = Scheduler(opt, factor=schedule, count=count)
     if count == "calls":
         return sched.step
-    tracker = sched._tracker
-    assert tracker is not None
-    step = sched.step
+    hooks = sched._tracker
+    assert hooks is not None
+    before, after, step = hooks.before, hooks.after, sched.step
 
-    def stepped() -> None:
-        tracker.stepped = True  # what the optimizer's post-hook does after a real update
+    def update() -> None:
+        before(opt, (), {})  # the pre-hook, at the start of optimizer.step()
+        after(opt, (), {})  # the post-hook, at its end: one more update applied
         step()
 
-    return stepped
+    return update
 
 
-def torch_stepper() -> Callable[[], None]:
-    opt = make_opt()
+def torch_stepper(groups: int = 1) -> Callable[[], None]:
+    opt = make_opt(groups=groups)
     warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-8, end_factor=1.0, total_iters=WARMUP)
     cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=TOTAL)
     seq = torch.optim.lr_scheduler.SequentialLR(opt, [warm, cos], milestones=[WARMUP])
@@ -68,16 +73,34 @@ def torch_stepper() -> Callable[[], None]:
     return seq.step
 
 
-def floor_stepper() -> Callable[[], None]:
-    opt = make_opt()
-    group = opt.param_groups[0]
+def hf_stepper(groups: int = 1) -> Callable[[], None]:
+    """HF's ``get_cosine_schedule_with_warmup``: a LambdaLR over a closure (a plain lambda without HF)."""
+    opt = make_opt(groups=groups)
+    try:
+        from transformers import get_cosine_schedule_with_warmup
+
+        sched = get_cosine_schedule_with_warmup(opt, WARMUP, TOTAL)
+    except ImportError:  # pragma: no cover
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: t / WARMUP if t < WARMUP else 0.5 * (1 + math.cos(math.pi * (t - WARMUP) / TOTAL))
+        )
+    opt._opt_called = True
+    return sched.step
+
+
+def floor_stepper(groups: int = 1) -> Callable[[], None]:
+    """The floor: ``math.cos`` once and one dict write per group, nothing else."""
+    opt = make_opt(groups=groups)
+    all_groups = opt.param_groups
     state = [0]
 
     def step() -> None:
         t = state[0] + 1
         state[0] = t
         cos = 0.5 * (1.0 + math.cos(math.pi * min(t, TOTAL) / TOTAL)) * PEAK
-        group["lr"] = t / WARMUP * cos if t < WARMUP else cos
+        lr = t / WARMUP * cos if t < WARMUP else cos
+        for group in all_groups:
+            group["lr"] = lr
 
     return step
 
@@ -96,7 +119,7 @@ def _compiled_run(use_lrkit: bool, steps: int) -> tuple[float, int]:
     for p in model.parameters():
         p.grad = torch.randn_like(p)
     if use_lrkit:
-        sched: Any = Scheduler(opt, factor=lrkit.warmup(lrkit.cosine(1.0, steps=steps), steps=steps // 5))
+        sched: Any = Scheduler(opt, factor=lrkit.warmup(lrkit.cosine(1.0, steps=steps), steps=steps // 5, prefix=False))
     else:
         warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=1e-8, total_iters=steps // 5)
         cos = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -135,20 +158,27 @@ def main(argv: list[str] | None = None) -> None:
     number, repeat = (2_000, 3) if args.quick else (20_000, args.repeat)
 
     warnings.simplefilter("ignore")  # torch's schedulers may warn; the timing is what matters here
-    rows = {
-        "lrkit Scheduler.step() (count='calls')": lrkit_stepper("calls"),
-        "lrkit Scheduler.step() (count='updates', default)": lrkit_stepper("updates"),
-        "torch SequentialLR([LinearLR, CosineAnnealingLR]).step()": torch_stepper(),
-        "floor: math.cos + group['lr'] = ...": floor_stepper(),
-    }
-    times = {name: median_us(fn, number, repeat) for name, fn in rows.items()}
-    torch_t = times["torch SequentialLR([LinearLR, CosineAnnealingLR]).step()"]
-    floor_t = times["floor: math.cos + group['lr'] = ..."]
-    print(f"torch {torch.__version__}, median of {repeat} x {number} steps, one param group\n")
-    print("| step of warmup+cosine | µs/step | torch / this | this / floor |")
-    print("|---|---:|---:|---:|")
-    for name, t in times.items():
-        print(f"| {name} | {t:.3f} | {torch_t / t:.2f}x | {t / floor_t:.2f}x |")
+    print(f"torch {torch.__version__}, median of {repeat} rounds x {number} updates, rows interleaved in each round\n")
+    print("| one update of warmup+cosine | groups | µs/update | this / floor | SequentialLR / this | LambdaLR / this |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for groups in (1, 16):
+        rows = {
+            "lrkit Scheduler (count='updates', default: hooks + step())": lrkit_stepper("updates", groups),
+            "lrkit Scheduler.step() (count='calls')": lrkit_stepper("calls", groups),
+            "torch SequentialLR([LinearLR, CosineAnnealingLR]).step()": torch_stepper(groups),
+            "HF get_cosine_schedule_with_warmup (LambdaLR).step()": hf_stepper(groups),
+            "floor: math.cos + group['lr'] = ... per group": floor_stepper(groups),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in rows}
+        for _ in range(repeat):  # interleaved: every row in every round, so load hits all rows alike
+            for name, fn in rows.items():
+                samples[name].append(timeit.timeit(fn, number=number) / number * 1e6)
+        times = {name: statistics.median(v) for name, v in samples.items()}
+        floor_t = times["floor: math.cos + group['lr'] = ... per group"]
+        torch_t = times["torch SequentialLR([LinearLR, CosineAnnealingLR]).step()"]
+        hf_t = times["HF get_cosine_schedule_with_warmup (LambdaLR).step()"]
+        for name, t in times.items():
+            print(f"| {name} | {groups} | {t:.3f} | {t / floor_t:.2f}x | {torch_t / t:.2f}x | {hf_t / t:.2f}x |")
     if args.compile:
         res = compile_wall(300)
         (ours, our_graphs), (theirs, their_graphs) = res["lrkit"], res["torch"]

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--steps", type=int, default=300)
     args = parser.parse_args(argv)
 
-    schedule = lrkit.warmup(lrkit.cosine(0.1, steps=args.steps), steps=args.steps // 10)
+    schedule = lrkit.warmup(lrkit.cosine(0.1, steps=args.steps), steps=args.steps // 10, prefix=False)
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=schedule)
 
     key_w, key_x = jax.random.split(jax.random.PRNGKey(0))

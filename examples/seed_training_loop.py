@@ -7,7 +7,7 @@ the LR, then the LR divided by 2 at epochs 10, 12, 14 and 16 (``--lrepochs
 ``scheduler.step()`` is called after ``optimizer.step()``, as in the seed.
 
 Every iteration checks that the optimizer's LR is exactly the closed form
-``lrkit.warmup(lrkit.multistep(...), ...)`` at that step.
+``lrkit.warmup(lrkit.multistep(...), ..., prefix=False)`` at that step.
 
     python examples/seed_training_loop.py --epochs 18 --batches-per-epoch 50
 """
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> float:
     milestones, gamma = lrkit.parse_lrepochs(args.lrepochs, steps_per_epoch=len(train_loader))
     scheduler = WarmupMultiStepLR(optimizer, milestones, gamma=gamma, warmup_factor=1.0 / 3, warmup_iters=500)
     expected = lrkit.warmup(
-        lrkit.multistep(args.lr, milestones=milestones, gamma=gamma), steps=500, start_factor=1.0 / 3
+        lrkit.multistep(args.lr, milestones=milestones, gamma=gamma), steps=500, start_factor=1.0 / 3, prefix=False
     )
 
     step = 0

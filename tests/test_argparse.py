@@ -58,10 +58,10 @@ def test_seed_default_and_warmup_options() -> None:
 
 
 def test_lr_schedule_spec_and_durations() -> None:
-    args = make_parser().parse_args(["--lr-schedule", "warmup(cosine(1e-3, steps='100%'), steps='1ep')"])
+    args = make_parser().parse_args(["--lr-schedule", "warmup(cosine(1e-3, steps='100%'), steps='1ep', prefix=False)"])
     assert args.lr_schedule_option == "--lr-schedule"
     s = lrkit.schedule_from_args(args, steps_per_epoch=50, total_steps=1000)
-    assert s == lrkit.warmup(lrkit.cosine(1e-3, 1000), steps=50)
+    assert s == lrkit.warmup(lrkit.cosine(1e-3, 1000), steps=50, prefix=False)
     with pytest.raises(ValueError, match="steps_per_epoch"):
         lrkit.schedule_from_args(args, total_steps=1000)
 

@@ -53,14 +53,15 @@ BLOCKS: list[Schedule] = [
     lrkit.wsd(0.1, 100, 1000, 500, "cosine", 0.001, 0.1),
     lrkit.wsd(0.1, 0, 1000, 500, "1-sqrt"),
     lrkit.tanh(0.1, 1000, 0.001),
-    *[lrkit.warmup(C, 100, 0.25, m) for m in lrkit.WARMUP_METHODS],
+    *[lrkit.warmup(C, 100, 0.25, m, prefix=False) for m in lrkit.WARMUP_METHODS],
     *[lrkit.warmup(C, 100, 0.25, m, prefix=True) for m in lrkit.WARMUP_METHODS],
-    lrkit.warmup(lrkit.multistep(0.1, [1000, 2000], 0.5), 500, 1 / 3, "constant"),
+    lrkit.warmup(lrkit.multistep(0.1, [1000, 2000], 0.5), 500, 1 / 3, "constant", prefix=False),
     lrkit.join([lrkit.linear(0.0, 0.1, 100), C, lrkit.constant(0.001)], [100, 1100]),
     lrkit.scale(C, 3.0),
     lrkit.product([C, lrkit.linear(0.0, 1.0, 100)]),
     lrkit.clip(C, 0.01, 0.05),
     lrkit.clip(C, 0.01),
+    lrkit.multiplier(lrkit.warmup(lrkit.cosine(1.0, 3000), steps=100)),
 ]
 IDS = [repr(s) for s in BLOCKS]
 STEPS = np.unique(np.concatenate([np.arange(0, 6000), np.geomspace(1, 2**40, 200).round(), [2**40]]))
@@ -128,7 +129,7 @@ def test_torch_keeps_shape_and_layout() -> None:
 
 def test_torch_constant_folds_keep_float64() -> None:
     """Regression: torch.where with two Python scalars and a bool condition used the default dtype (float32)."""
-    s = lrkit.warmup(lrkit.constant(1.0), steps=10, start_factor=1 / 3, method="constant")
+    s = lrkit.warmup(lrkit.constant(1.0), steps=10, start_factor=1 / 3, method="constant", prefix=False)
     out = s(torch.arange(12, dtype=torch.float64))
     assert out[0].item() == 1 / 3  # bit for bit, not float32(1/3) = 0.3333333432674408
     np.testing.assert_array_equal(out.numpy(), s(np.arange(12)))
@@ -185,7 +186,7 @@ def test_scalar_types_return_python_floats() -> None:
 def test_importing_and_using_lrkit_never_imports_frameworks() -> None:
     code = (
         "import sys, numpy as np, lrkit\n"
-        "s = lrkit.parse('warmup(cosine(0.1, 100), steps=10)')\n"
+        "s = lrkit.parse('warmup(cosine(0.1, 100), steps=10, prefix=False)')\n"
         "s(3); s(np.arange(5)); s.to_dict(); repr(s)\n"
         "bad = [m for m in ('torch', 'jax', 'tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
         "assert not bad, bad\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -24,7 +25,8 @@ import lrkit
 from lrkit.terminal import chart, table
 
 SEED_WMS = (
-    "warmup(multistep(1e-3, milestones=['10ep', '12ep', '14ep', '16ep'], gamma=0.5), steps=500, start_factor=1/3)"
+    "warmup(multistep(1e-3, milestones=['10ep', '12ep', '14ep', '16ep'], gamma=0.5), steps=500, start_factor=1/3, "
+    "prefix=False)"
 )
 
 
@@ -74,7 +76,11 @@ def test_demo(tmp_path: Path) -> None:
     r = run("demo", "-o", "demo.png", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    lines = {line.split()[0]: line.split() for line in r.stdout.splitlines() if line[:1].isalpha()}
+    lines: dict[str, list[str]] = {}
+    for line in r.stdout.splitlines():
+        if line[:1].isalpha():  # the first row whose label starts with a word ("warmup", not "warmup + cosine")
+            lines.setdefault(line.split()[0], line.split())
+    rows = {line[:20].strip(): line[20:].split() for line in r.stdout.splitlines() if line[:1].isalpha()}
     # noam: d_model ** -0.5 * min(t ** -0.5, t * 4000 ** -1.5): 0 at step 0, peak (128 * 4000) ** -0.5 at 4000,
     # and 128 ** -0.5 * 39999 ** -0.5 at the last step
     assert lines["noam"][2:6] == ["0", f"{(128 * 4000) ** -0.5:.6g}", "4000", f"{(128 * 39999) ** -0.5:.6g}"]
@@ -86,6 +92,11 @@ def test_demo(tmp_path: Path) -> None:
     assert lines["warmup"][1:] == ["0", "0.001", "4000", f"{0.001 * 4000 / 39999:.6g}"]
     assert lines["cosine"][1:] == ["0.001", "0.001", "0", "0"]
     assert lines["piecewise"][1:] == ["0.001", "0.001", "0", "0.0001"]
+    if "warmup + cosine" in rows:
+        # warmup(cosine(0.001, floor=1e-5), steps=2000) over 40000 steps: 0 at step 0, 0.001 at 2000, and at
+        # step 39999 the cosine's local step 37999 of 38000: 1e-5 + 0.99e-3 * (1 + cos(pi * 37999 / 38000)) / 2
+        end = 1e-5 + 0.99e-3 * (1 + math.cos(math.pi * 37999 / 38000)) / 2
+        assert rows["warmup + cosine"] == ["0", "0.001", "2000", f"{end:.6g}"]
     assert r.stdout.endswith("wrote demo.png\n")
 
 
@@ -174,7 +185,7 @@ def test_compare() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert "identical at every step" in r.stdout
     # a warmup of 100 steps from 0 changes exactly steps 0..99; the largest gap is at step 0 (0.001 vs 0)
-    r = run("compare", "cosine(1e-3, 4000)", "warmup(cosine(1e-3, 4000), steps=100)", "--steps", "5000")
+    r = run("compare", "cosine(1e-3, 4000)", "warmup(cosine(1e-3, 4000), steps=100, prefix=False)", "--steps", "5000")
     assert r.returncode == 1
     assert "they differ at 100 of 5000 steps (2%): steps 0..99\n" in r.stdout
     first = next(ln for ln in r.stdout.splitlines() if ln.startswith("first difference"))
@@ -327,3 +338,247 @@ def test_main_in_process_returns_codes(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["compare", "constant(0.5)", "constant(0.25)", "--steps", "3"]) == 1
     assert main(["show", "constant("]) == 2
     assert capsys.readouterr().err.startswith("lrkit: error: malformed spec")
+
+
+# -- issue 12: no data loss, no crash on valid input, bounded memory -------------------------------
+
+
+def _fsize_limited(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a Python whose files may not grow past 4 kB (RLIMIT_FSIZE: a full disk, in small)."""
+    prelude = (
+        "import resource, signal\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))\n"
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("LRKIT_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "name", "old"),
+    [
+        (["export", "cosine(1e-3, 10)", "--steps", "5000"], "values.csv", b"step,lr\n0,0.1\n"),
+        (["export", "cosine(1e-3, 10)", "--steps", "5000", "--format", "json"], "values.json", b"{}\n"),
+        (["plot", "cosine(1e-3, 1000)"], "plot.png", b"\x89PNG old"),
+        (["plot", "cosine(1e-3, 1000)"], "plot.svg", b"<svg/>"),
+        (["demo", "--steps", "2000"], "demo.png", b"\x89PNG old"),
+    ],
+)
+def test_a_failed_write_keeps_the_old_file(tmp_path: Path, command: list[str], name: str, old: bytes) -> None:
+    pytest.importorskip("resource")
+    path = tmp_path / name
+    path.write_bytes(old)
+    r = _fsize_limited(f"import sys, lrkit.cli\nsys.exit(lrkit.cli.main({[*command, '-o', str(path)]!r}))")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("lrkit: error: File too large"), r.stderr
+    assert path.read_bytes() == old  # the previous file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # and no temporary file left behind
+
+
+def test_export_replaces_the_file_whole(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("old\n", encoding="utf-8")
+    r = run("export", "linear(1.0, 0.0, 4)", "-o", str(path))
+    assert r.returncode == 0, r.stderr
+    # linear from 1 to 0 over 4 steps: 1 - t/4, then 0 at t = 4 (the default horizon shows the end)
+    assert path.read_text(encoding="utf-8").splitlines()[:6] == [
+        "step,lr",
+        "0,1.0",
+        "1,0.75",
+        "2,0.5",
+        "3,0.25",
+        "4,0.0",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.csv"]
+
+
+def test_export_streams_in_chunks_with_the_same_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from lrkit import cli
+
+    s = lrkit.parse("warmup(cosine(1e-3, 200000), steps=1000)")
+    n = 3 * cli._EXPORT_CHUNK + 17  # several chunks and a partial one
+    vals = s(np.arange(n, dtype=np.float64)).tolist()
+    assert cli.main(["export", repr(s), "--steps", str(n), "--format", "json"]) == 0
+    assert capsys.readouterr().out == json.dumps({"schedule": repr(s), "steps": n, "lr": vals}) + "\n"
+    assert cli.main(["export", repr(s), "--steps", str(n)]) == 0
+    assert capsys.readouterr().out == "step,lr\n" + "".join(f"{k},{v!r}\n" for k, v in enumerate(vals))
+
+
+def test_export_json_never_writes_nan(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from lrkit import cli
+
+    class Broken(lrkit.constant):  # a schedule that breaks the contract, to exercise the guard
+        spec_name = ""
+
+        def _eval(self, t: object, xp: object) -> object:
+            return np.where(np.asarray(t) == 3, np.nan, 1.0)
+
+    bad = object.__new__(Broken)
+    object.__setattr__(bad, "value", 1.0)
+    object.__setattr__(bad, "_resolved", True)
+    object.__setattr__(bad, "_depth", 1)
+    chunks = cli._export_chunks(bad, 10, "json")
+    with pytest.raises(ValueError, match=r"the value at step 3 is nan: JSON has no NaN or Infinity"):
+        "".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "one_cycle(0.1, 1002, pct_start=0.25)", "--steps", "250"],  # an event at 250.5 -> step 251
+        ["describe", "one_cycle(0.1, 1002, pct_start=0.25)", "--steps", "250"],
+        ["describe", "cosine_restarts(0.1, 3, t_mul=1.5)", "--steps", "8"],  # restart at 7.5 -> step 8
+        ["show", "cosine_restarts(0.1, 3, t_mul=1.5)", "--steps", "8"],
+        ["show", "linear(1.7976931348623157e308, 1e-300, 100)", "--log"],
+        ["show", "constant(1.7976931348623157e308)", "--log"],
+        ["describe", "join([constant(0.1), warmup(step(0.1, 2**53), 2**53)], [2**53])"],  # events near 2**54
+        ["show", "multistep(0.1, [10, 2**52, 2**53])"],
+        ["plot", "join([constant(0.1), warmup(step(0.1, 2**53), 2**53)], [2**53])", "-o", "p.png"],
+    ],
+)
+def test_valid_input_never_crashes(argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from lrkit import cli
+
+    if argv[0] == "plot":
+        argv = [*argv[:-1], str(tmp_path / "p.png")]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert capsys.readouterr().err == ""
+
+
+def test_events_past_the_horizon_are_not_listed() -> None:
+    from lrkit import _phases
+
+    s = lrkit.one_cycle(0.1, 1002, pct_start=0.25)  # the warmup ends at 0.25 * 1002 - 1 = 249.5 -> step 250
+    assert all(0 < e.step < 250 for e in _phases.events(s, 250))
+    assert any(e.step == 250 for e in _phases.events(s, 251))
+
+
+def test_log_chart_of_the_largest_floats() -> None:
+    # the top label is 10 ** log10(max float), which can round past the largest float: it is clamped
+    out = chart([1.7976931348623157e308, 1e-300, 1.0], width=3, height=4, log=True)
+    assert "1.8e+308" in out and "1e-300" in out
+
+
+def test_closed_stdout_and_stderr() -> None:
+    env = {**os.environ}
+    env.pop("LRKIT_DEBUG", None)
+    show = [sys.executable, "-m", "lrkit", "show", "cosine(1e-3, 10)"]
+    # stdout closed: a one-line error that says so, exit 2
+    r = subprocess.run(show, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False)
+    assert r.returncode == 0  # (devnull is open: the baseline)
+    r = subprocess.run(
+        [sys.executable, "-c", "import os, sys, runpy; os.close(1); sys.argv = ['lrkit', 'show', 'cosine(1e-3, 10)']; "
+         "sys.stdout = None; import lrkit.cli; sys.exit(lrkit.cli.main(sys.argv[1:]))"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert (
+        r.stderr == "lrkit: error: cannot write the output: standard output is closed (redirect it, or give -o FILE)\n"
+    )
+    # stderr closed: errors still exit 2 (not 1 from a traceback while reporting)
+    r = subprocess.run(
+        [sys.executable, "-m", "lrkit", "show", "cosine(1e-3,"], stdout=subprocess.PIPE, stderr=None,
+        pass_fds=(), close_fds=True, env=env, check=False,
+        preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert r.returncode == 2
+
+
+def test_show_uses_the_terminal_width() -> None:
+    def widest(*extra: str, columns: str | None = None) -> int:
+        env = {**os.environ, "MPLBACKEND": "Agg"}
+        env.pop("COLUMNS", None)
+        if columns is not None:
+            env["COLUMNS"] = columns
+        r = subprocess.run(
+            [sys.executable, "-m", "lrkit", "show", "linear(0.0, 1.0, 1000)", *extra],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        axis = next(line for line in r.stdout.splitlines() if line.strip().startswith("+-"))
+        return axis.count("-")
+
+    assert widest() == 64  # not a terminal, no COLUMNS: the documented default
+    assert widest(columns="120") == 120 - 12  # the terminal's width less the labels
+    assert widest(columns="20") == 16  # never narrower than 16 columns
+    assert widest("--width", "30", columns="120") == 30  # --width wins
+
+
+#: the child's own peak RSS in kB: /proc's VmHWM is reset by exec, while ru_maxrss on Linux keeps the
+#: peak of the (large) pytest process the child was forked from
+PEAK_KB = (
+    "def _peak_kb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as f:\n"
+    "            return next(int(line.split()[1]) for line in f if line.startswith('VmHWM:'))\n"
+    "    except OSError:\n"
+    "        import resource\n"
+    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
+def test_export_of_10m_rows_has_bounded_memory(tmp_path: Path) -> None:
+    pytest.importorskip("resource")
+    # measured: 1.59 GB (CSV) and 887 MB (JSON) peak RSS before streaming, about 50 MB after
+    code = (
+        PEAK_KB + "import sys, lrkit.cli\n"
+        "rc = lrkit.cli.main(['export', 'cosine(1e-3, 1000000)', '--steps', '1000000', '-o', sys.argv[1]])\n"
+        "print(rc, _peak_kb())\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "v.csv")], capture_output=True, text=True, check=False
+    )
+    rc, kb = r.stdout.splitlines()[-1].split()
+    assert rc == "0", r.stderr
+    # 1M rows are 30 MB of text and 8 MB of values: streaming keeps the peak near the interpreter's own size
+    assert int(kb) < 200_000, kb
+
+
+# -- the CLI fuzz: random valid schedules x every command x random horizons ------------------------
+
+
+@pytest.mark.slow
+def test_cli_fuzz_valid_input_always_exits_0(tmp_path: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from lrkit import cli
+    from test_properties import schedules  # the shared random-schedule strategy
+
+    commands = st.sampled_from(["show", "describe", "export", "compare", "plot", "show-log"])
+    horizons = st.one_of(st.none(), st.integers(1, 300), st.integers(1, 30_000))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(schedules(), schedules(), commands, horizons)
+    def check(s: lrkit.Schedule, other: lrkit.Schedule, command: str, steps: int | None) -> None:
+        horizon = [] if steps is None else ["--steps", str(steps)]
+        if command == "compare":
+            argv = ["compare", repr(s), repr(other), *horizon]
+        elif command == "plot":
+            argv = ["plot", repr(s), *horizon, "-o", str(tmp_path / "fuzz.png")]
+        elif command == "show-log":
+            argv = ["show", repr(s), "--log", *horizon]
+        elif command == "export":
+            argv = ["export", repr(s), *horizon, "--format", "json", "-o", str(tmp_path / "fuzz.json")]
+        else:
+            argv = [command, repr(s), *horizon]
+        err = io.StringIO()
+        out = io.StringIO()
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            code = cli.main(argv)
+        finally:
+            sys.stdout, sys.stderr = old
+        expected = {0, 1} if command == "compare" else {0}
+        if command == "plot" and steps is None and code == 2 and "log=True needs" in err.getvalue():
+            return
+        assert code in expected, (argv, err.getvalue())
+        assert err.getvalue() == ""
+        if command == "export":
+            json.loads((tmp_path / "fuzz.json").read_text(encoding="utf-8"))  # standard JSON
+
+    check()

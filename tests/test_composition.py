@@ -33,7 +33,7 @@ def g(s: Schedule, cases: list[tuple[int, float]]) -> None:
 
 # -- warmup, multiplicative form: f(t) * schedule(t) for t < steps -------------------------------
 g(
-    lrkit.warmup(ONE, steps=10, start_factor=0.1),  # linear: sf (1 - a) + a, a = t / 10
+    lrkit.warmup(ONE, steps=10, start_factor=0.1, prefix=False),  # linear: sf (1 - a) + a, a = t / 10
     [
         (0, 0.1),
         (5, 0.1 * 0.5 + 0.5),
@@ -44,15 +44,15 @@ g(
     ],
 )
 g(
-    lrkit.warmup(ONE, steps=10, start_factor=0.1, method="constant"),  # f = sf while t < steps
+    lrkit.warmup(ONE, steps=10, start_factor=0.1, method="constant", prefix=False),  # f = sf while t < steps
     [(0, 0.1), (9, 0.1), (10, 1.0), (11, 1.0)],
 )
 g(
-    lrkit.warmup(ONE, steps=10, start_factor=0.01, method="exponential"),  # f = sf ** (1 - a)
+    lrkit.warmup(ONE, steps=10, start_factor=0.01, method="exponential", prefix=False),  # f = sf ** (1 - a)
     [(0, 0.01), (5, 0.1), (9, 0.01**0.1), (10, 1.0)],  # 0.01 ** 0.5 = 0.1
 )
 g(
-    lrkit.warmup(ONE, steps=10, start_factor=0.2, method="cosine"),  # sf + (1 - sf)(1 - cos(pi a))/2
+    lrkit.warmup(ONE, steps=10, start_factor=0.2, method="cosine", prefix=False),  # sf + (1 - sf)(1 - cos(pi a))/2
     [
         (0, 0.2),
         (5, 0.2 + 0.8 * 0.5 * (1 - math.cos(math.pi / 2))),
@@ -61,10 +61,10 @@ g(
     ],
 )
 g(
-    lrkit.warmup(COS, steps=10),  # start_factor 0: a * cos_sched(t)
+    lrkit.warmup(COS, steps=10, prefix=False),  # start_factor 0: a * cos_sched(t)
     [(0, 0.0), (5, 0.5 * cos_sched(5)), (9, 0.9 * cos_sched(9)), (10, cos_sched(10)), (11, cos_sched(11)), (100, 0.0)],
 )
-g(lrkit.warmup(COS, steps=0), [(0, 1.0), (1, cos_sched(1))])  # steps=0: no warmup at all
+g(lrkit.warmup(COS, steps=0, prefix=False), [(0, 1.0), (1, cos_sched(1))])  # steps=0: no warmup at all
 
 # -- warmup, prefix form: f(t) * schedule(0), then schedule(t - steps) ----------------------------
 g(
@@ -84,7 +84,10 @@ g(lrkit.warmup(COS, steps=10, start_factor=0.5, method="constant", prefix=True),
 
 # -- the seed's WarmupMultiStepLR: warmup_factor 1/3, 500 iters, linear, milestones x gamma 0.5 ------
 SEED = lrkit.warmup(
-    lrkit.multistep(0.001, milestones=[10000, 12000, 14000, 16000], gamma=0.5), steps=500, start_factor=1 / 3
+    lrkit.multistep(0.001, milestones=[10000, 12000, 14000, 16000], gamma=0.5),
+    steps=500,
+    start_factor=1 / 3,
+    prefix=False,
 )
 g(
     SEED,
@@ -156,14 +159,16 @@ def test_seed_warmup_multistep_formula_step_by_step() -> None:
 
 
 def test_seed_constant_warmup_method() -> None:
-    s = lrkit.warmup(lrkit.multistep(0.001, [1000], 0.1), steps=500, start_factor=1 / 3, method="constant")
+    s = lrkit.warmup(
+        lrkit.multistep(0.001, [1000], 0.1), steps=500, start_factor=1 / 3, method="constant", prefix=False
+    )
     assert s(0) == s(499) == pytest.approx(0.001 / 3, rel=1e-15)  # constant factor for the whole warmup
     assert s(500) == 0.001
     assert s(1000) == pytest.approx(0.0001, rel=1e-15)
 
 
 def test_warmup_factor_method_is_public_and_ends_at_one() -> None:
-    w = lrkit.warmup(ONE, steps=8, start_factor=0.25, method="exponential")
+    w = lrkit.warmup(ONE, steps=8, start_factor=0.25, method="exponential", prefix=False)
     assert w.factor(0.0) == 0.25
     assert w.factor(4.0) == pytest.approx(0.5)  # 0.25 ** 0.5
     assert w.factor(8.0) == 1.0
@@ -203,7 +208,7 @@ def test_linear_warmup_times_multistep_equals_torch_chained_scheduler() -> None:
         3000,
         0.1,
     )
-    s = lrkit.warmup(lrkit.multistep(0.1, [1000, 1500, 2000], 0.5), steps=500, start_factor=1 / 3)
+    s = lrkit.warmup(lrkit.multistep(0.1, [1000, 1500, 2000], 0.5), steps=500, start_factor=1 / 3, prefix=False)
     np.testing.assert_allclose(s(np.arange(3000)), ref, rtol=0, atol=1e-15)
 
 
@@ -211,7 +216,9 @@ def test_constant_warmup_times_multistep_equals_torch_chained_scheduler() -> Non
     ref = torch_lrs(
         lambda o: S.ChainedScheduler([S.ConstantLR(o, 1 / 3, 500), S.MultiStepLR(o, [1000, 2000], 0.1)]), 3000, 0.1
     )
-    s = lrkit.warmup(lrkit.multistep(0.1, [1000, 2000], 0.1), steps=500, start_factor=1 / 3, method="constant")
+    s = lrkit.warmup(
+        lrkit.multistep(0.1, [1000, 2000], 0.1), steps=500, start_factor=1 / 3, method="constant", prefix=False
+    )
     np.testing.assert_allclose(s(np.arange(3000)), ref, rtol=0, atol=1e-15)
 
 

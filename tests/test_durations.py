@@ -209,3 +209,35 @@ def test_parse_lrepochs_steps_per_epoch(spe: Any) -> None:
 def test_parse_lrepochs_rejects_non_strings() -> None:
     with pytest.raises(TypeError, match=r"lrepochs must be a string"):
         parse_lrepochs([10, 12], steps_per_epoch=10)  # type: ignore[arg-type]
+
+
+# -- issue 12: extreme values are refused where they are given ------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["10,12:1e-320", "10,12:0.5", "10:0.999", "10:1e-300"])
+def test_parse_lrepochs_refuses_a_divisor_below_one(spec: str) -> None:
+    # 1 / 1e-320 is inf; any divisor < 1 raises the LR (gamma > 1), which multistep refuses as 'gamma':
+    # the error belongs to the divisor the user wrote
+    with pytest.raises(ValueError, match=r"lrepochs divisor must be a positive number >= 1, finite"):
+        parse_lrepochs(spec, steps_per_epoch=10)
+
+
+def test_parse_lrepochs_divisor_one_keeps_the_lr() -> None:
+    assert parse_lrepochs("3:1", steps_per_epoch=10) == ([30], 1.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "name"),
+    [
+        ("5%", {"total_steps": -100}, "total_steps"),
+        ("5%", {"total_steps": 0}, "total_steps"),
+        ("10ep", {"steps_per_epoch": 0}, "steps_per_epoch"),
+        ("10ep", {"steps_per_epoch": -3}, "steps_per_epoch"),
+        ("10ep", {"steps_per_epoch": 2.5}, "steps_per_epoch"),
+        ("10ep", {"steps_per_epoch": True}, "steps_per_epoch"),
+        (100, {"total_steps": -1}, "total_steps"),
+    ],
+)
+def test_resolve_duration_refuses_bad_totals(value: Any, kwargs: dict[str, Any], name: str) -> None:
+    with pytest.raises(ValueError, match=rf"{name} must be a positive int"):
+        resolve_duration(value, **kwargs)

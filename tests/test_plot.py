@@ -26,7 +26,10 @@ from lrkit.plotting import _curve
 def seed_warmup_multistep() -> lrkit.Schedule:
     # The seed's WarmupMultiStepLR with --lrepochs 10,12,14,16:2 and len(train_loader) = 2000.
     return lrkit.warmup(
-        lrkit.multistep(0.001, milestones=[20000, 24000, 28000, 32000], gamma=0.5), steps=500, start_factor=1 / 3
+        lrkit.multistep(0.001, milestones=[20000, 24000, 28000, 32000], gamma=0.5),
+        steps=500,
+        start_factor=1 / 3,
+        prefix=False,
     )
 
 
@@ -90,7 +93,7 @@ def test_inputs_list_dict_spec_and_labels() -> None:
 
 
 def test_durations_resolved_and_epoch_axis() -> None:
-    s = lrkit.warmup(lrkit.cosine(0.001, "100%"), steps="1ep")
+    s = lrkit.warmup(lrkit.cosine(0.001, "100%"), steps="1ep", prefix=False)
     fig = lrkit.plot(s, steps=1000, steps_per_epoch=100)
     (line,) = curve_lines(fig)
     # warmup over 1 epoch = 100 steps from 0 to cosine(100) = 0.001 * (1 + cos(pi * 100 / 1000)) / 2
@@ -157,7 +160,7 @@ def test_events_follow_the_structure() -> None:
     s = lrkit.warmup(lrkit.multistep(0.001, [100]), steps=50, prefix=True)
     assert ev(s) == [(50, "warmup end"), (150, "milestone")]
     # multiplicative warmup does not
-    s = lrkit.warmup(lrkit.multistep(0.001, [100]), steps=50)
+    s = lrkit.warmup(lrkit.multistep(0.001, [100]), steps=50, prefix=False)
     assert ev(s) == [(50, "warmup end"), (100, "milestone")]
     # Keras' PiecewiseConstantDecay switches one step after each boundary: s(10000) = 0.001, s(10001) = 0.0008
     s = lrkit.piecewise_constant([10000, 20000], [0.001, 0.0008, 0.0004], at_boundary="previous")
@@ -194,12 +197,80 @@ def test_default_horizon() -> None:
 
 
 def test_long_runs_keep_every_jump() -> None:
-    vals = np.zeros(1_000_003)
-    vals[777_777] = 5.0  # a one-step spike must survive the envelope
-    x, y = _curve(vals)
+    spike = lrkit.piecewise_constant([777_777, 777_778], [0.0, 5.0, 0.0])  # 5.0 at the one step 777777
+    x, y, i, top = _curve(spike, 1_000_003, [777_777, 777_778])
     assert len(x) < 50_000
-    assert y.max() == 5.0 and y.min() == 0.0
+    assert y.max() == 5.0 and y.min() == 0.0 and (i, top) == (777_777, 5.0)
     assert x[np.argmax(y)] <= 777_777 < x[np.argmax(y)] + 1_000_003 / 20_000 + 1
+
+
+def test_huge_horizons_are_sampled_keeping_every_phase_change() -> None:
+    # 10**12 steps cannot be evaluated one by one: each column is sampled, and the steps b - 1 and b
+    # of every phase change are always among the samples, so a one-step spike far out is still drawn.
+    n = 10**12
+    spike = lrkit.piecewise_constant([123_456_789_012, 123_456_789_013], [0.0, 5.0, 0.0])
+    evs = [e.step for e in _phases.events(spike, n)]
+    x, y, i, top = _curve(spike, n, evs)
+    assert len(x) < 200_000
+    assert (i, top) == (123_456_789_012, 5.0) and y.min() == 0.0
+    # a cosine over 2**40 steps: the envelope starts at 1 and ends at its last value, 0.5 * (1 + cos(pi * (n-1)/n))
+    big = 2**40
+    x, y, i, top = _curve(lrkit.cosine(1.0, big), big, [])
+    assert (x[0], y[0], i, top) == (0.0, 1.0, 0, 1.0)
+    assert x[-1] == big - 1 and y[-1] == pytest.approx(0.5 * (1 + math.cos(math.pi * (big - 1) / big)), abs=1e-20)
+
+
+#: the child's own peak RSS in kB: /proc's VmHWM is reset by exec, while ru_maxrss on Linux keeps the
+#: peak of the (large) pytest process the child was forked from
+PEAK_KB = (
+    "def _peak_kb():\n"
+    "    try:\n"
+    "        with open('/proc/self/status') as f:\n"
+    "            return next(int(line.split()[1]) for line in f if line.startswith('VmHWM:'))\n"
+    "    except OSError:\n"
+    "        import resource\n"
+    "        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+)
+
+
+def test_cosine_over_2_40_steps_displays_in_a_notebook_with_little_memory() -> None:
+    # used to raise MemoryError (2**40 float64 values), and a 10M-step cosine took 673 MB
+    code = (
+        PEAK_KB + "import lrkit\n"
+        "a = lrkit.cosine(1, 2**40)._repr_png_()\n"
+        "b = lrkit.cosine(1, 10_000_000)._repr_png_()\n"
+        "print(a[:4] == b[:4] == b'\\x89PNG', _peak_kb())\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    ok, kb = r.stdout.split()
+    assert ok == "True", r.stderr
+    assert int(kb) < 250_000, kb  # measured: about 71 MB, most of it matplotlib itself
+
+
+def test_a_failed_save_keeps_the_old_file(tmp_path) -> None:
+    pytest.importorskip("resource")
+    path = tmp_path / "plot.png"
+    path.write_bytes(b"old")
+    code = (
+        "import resource, signal, lrkit\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))\n"
+        "try:\n"
+        f"    lrkit.plot('cosine(1e-3, 1000)', path={str(path)!r})\n"
+        "except OSError as exc:\n"
+        "    print('failed', exc.errno)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert r.stdout.startswith("failed"), (r.stdout, r.stderr)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.png"]
+
+
+def test_save_format_from_the_suffix(tmp_path) -> None:
+    lrkit.plot("cosine(1e-3, 100)", path=tmp_path / "a.svg")
+    assert (tmp_path / "a.svg").read_bytes().lstrip().startswith(b"<?xml")
+    with pytest.raises(ValueError, match="the file name must end in one of"):
+        lrkit.plot("cosine(1e-3, 100)", path=tmp_path / "a.unknown")
 
 
 # -- warnings -----------------------------------------------------------------
@@ -263,13 +334,15 @@ def test_notebook_display() -> None:
 
 
 def test_multiplicative_warmup_over_a_decay_never_reaches_the_peak() -> None:
-    # warmup(cosine(1e-3, 8000), 2000) ramps to cosine(2000) = 1e-3 * (1 + cos(pi / 4)) / 2 = 0.000853553
-    (w,) = _phases.structural_warnings(lrkit.warmup(lrkit.cosine(1e-3, 8000), steps=2000))
+    # warmup(cosine(1e-3, 8000), 2000, prefix=False) ramps to cosine(2000) = 1e-3 * (1 + cos(pi / 4)) / 2 = 0.000853553
+    (w,) = _phases.structural_warnings(lrkit.warmup(lrkit.cosine(1e-3, 8000), steps=2000, prefix=False))
     assert w.startswith("peak never reached") and f"ramps to {1e-3 * (1 + math.cos(math.pi / 4)) / 2:.6g}" in w
     # the prefix form starts the cosine after the warmup, and the seed's schedules hold during theirs
     assert _phases.structural_warnings(lrkit.warmup(lrkit.cosine(1e-3, 8000), steps=2000, prefix=True)) == []
     assert _phases.structural_warnings(seed_warmup_multistep()) == []
-    assert warns(lrkit.warmup(lrkit.cosine(1e-3, 8000), steps=2000), 8001)[0].startswith("peak never reached")
+    assert warns(lrkit.warmup(lrkit.cosine(1e-3, 8000), steps=2000, prefix=False), 8001)[0].startswith(
+        "peak never reached"
+    )
 
 
 def test_log_scale_needs_a_positive_value() -> None:

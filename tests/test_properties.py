@@ -195,7 +195,7 @@ FIXED_STEPS = np.unique(np.concatenate([np.arange(0, 64), np.geomspace(1, BIG, 6
 def peak(s: Schedule) -> float:
     """An upper bound of |s(t)| from the parameters (for the scalar/vector tolerance)."""
     name, p = s.spec_name, s.params()
-    if name == "warmup":
+    if name in ("warmup", "multiplier"):
         return peak(p["schedule"])
     if name == "clip":
         hi = peak(p["schedule"]) if p["upper"] is None else p["upper"]

@@ -27,11 +27,12 @@ from test_properties import schedules  # the shared random-schedule strategy
 # -- round trips ---------------------------------------------------------------------------------
 
 EXAMPLES = [
-    "warmup(multistep(1e-3, milestones=['10ep', '12ep', '14ep', '16ep'], gamma=0.5), steps=500, start_factor=1/3)",
+    "warmup(multistep(1e-3, milestones=['10ep', '12ep', '14ep', '16ep'], gamma=0.5), steps=500, start_factor=1/3, "
+    "prefix=False)",
     "cosine(0.001, steps=4000)",
     "exponential(0.001, 4000, 0.9)",
     "piecewise_constant([10000, 20000, 30000], [0.001, 0.0008, 0.0004, 0.0001])",
-    "warmup(inverse_power(0.001, steps=4000), steps=4000)",
+    "warmup(inverse_power(0.001, steps=4000), steps=4000, prefix=False)",
     "noam(512, warmup_steps=4000)",
     "join([linear(0, 1e-3, steps='5%'), cosine(1e-3, steps='95%')], boundaries=['5%'])",
     "clip(scale(cosine(0.1, 100), 2), lower=0.01, upper=0.15)",
@@ -53,11 +54,13 @@ def test_examples_round_trip(text: str) -> None:
 
 def test_spec_reads_like_the_call() -> None:
     s = lrkit.parse(EXAMPLES[0])
-    want = lrkit.warmup(lrkit.multistep(0.001, ["10ep", "12ep", "14ep", "16ep"], 0.5), steps=500, start_factor=1 / 3)
+    want = lrkit.warmup(
+        lrkit.multistep(0.001, ["10ep", "12ep", "14ep", "16ep"], 0.5), steps=500, start_factor=1 / 3, prefix=False
+    )
     assert s == want
     assert repr(s) == (
         "warmup(multistep(0.001, milestones=['10ep', '12ep', '14ep', '16ep'], gamma=0.5), steps=500, "
-        "start_factor=0.3333333333333333)"
+        "start_factor=0.3333333333333333, prefix=False)"
     )
 
 
@@ -116,7 +119,7 @@ def test_unknown_schedule_suggests_the_closest() -> None:
 
 
 def test_unknown_nested_schedule_points_at_it() -> None:
-    text = "warmup(consine(0.1, 10), steps=5)"
+    text = "warmup(consine(0.1, 10), steps=5, prefix=False)"
     e = spec_error(text)
     assert e.position == text.index("consine")
     assert "did you mean" in str(e) and "'cosine'" in str(e)
@@ -147,7 +150,7 @@ def test_position_counts_characters_not_utf8_bytes() -> None:
 
 
 def test_position_on_a_later_line() -> None:
-    text = "warmup(\n  cosin(0.1, 10),\n  steps=5)"
+    text = "warmup(\n  cosin(0.1, 10),\n  steps=5, prefix=False)"
     e = spec_error(text)
     assert e.position == text.index("cosin")
     assert f"(at position {text.index('cosin')})" in str(e)
@@ -156,7 +159,7 @@ def test_position_on_a_later_line() -> None:
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_position_with_any_line_end(newline: str) -> None:
     # Found by atheris: Python's tokenizer also ends a line at a lone '\r'.
-    text = f"warmup(inverse_power(0.001, steps=4),{newline} mteps=000)"
+    text = f"warmup(inverse_power(0.001, steps=4),{newline} mteps=000, prefix=False)"
     e = spec_error(text)
     assert e.position == text.index("mteps") and "did you mean 'steps'?" in str(e)
     assert "^" not in str(e)  # no caret under a multi-line text
@@ -170,7 +173,7 @@ def test_syntax_error_position() -> None:
 
 
 def test_bad_value_names_the_schedule_and_parameter() -> None:
-    e = spec_error("warmup(cosine(0.1, steps=-5), 10)")
+    e = spec_error("warmup(cosine(0.1, steps=-5), 10, prefix=False)")
     assert "cosine(): steps must be >= 1, got -5" in str(e)
     assert e.position == len("warmup(")
 
@@ -205,8 +208,8 @@ def test_bad_value_names_the_schedule_and_parameter() -> None:
         ("cosine(0.1j, steps=10)", "unsupported literal"),
         ("cosine(..., steps=10)", "unsupported literal"),
         ("cosine(0.1, 10, 0.0, 1.0, 0.5, 7)", "cosine()"),
-        ("cosine(0.1, 10, steps=10)", "multiple values"),
-        ("cosine(0.1)", "steps"),
+        ("cosine(0.1, 10, steps=10)", "got parameter 'steps' twice"),
+        ("step(0.1)", "step() needs step_size; call it as step(value, step_size"),
         ("cosine(0.1, steps=10, steps=20)", "cosine() got parameter 'steps' twice"),
         ("cosine(0.1, steps=1/0)", "bad arithmetic"),
         ("cosine(0.1, steps=10**10**10)", "bad arithmetic"),
@@ -223,7 +226,7 @@ def test_bad_value_names_the_schedule_and_parameter() -> None:
         ("cosine(0.1, steps='1e999999999ep')", "unreasonably long or large"),
         ("cosine(0.1, steps='" + "9" * 100_000 + "')", "longer than"),
         ("cosine(0.1, steps=" + "1" * 5000 + ")", "malformed spec"),
-        ("warmup(" * 100 + "constant(0.1)" + ", 1)" * 100, "nested deeper than"),
+        ("warmup(" * 100 + "constant(0.1)" + ", 1, prefix=False)" * 100, "nested deeper than"),
         ("constant(" + "-" * 5000 + "1)", "nested deeper than"),
         ("constant(" + "(" * 300 + "1" + ")" * 300 + ")", "malformed spec"),
         ("constant(" + "[" * 1000 + "]" * 1000 + ")", "malformed spec"),
@@ -243,7 +246,7 @@ def test_non_string_specs(value: Any) -> None:
 
 
 def test_deep_but_allowed_nesting_parses() -> None:
-    text = "warmup(" * 20 + "constant(0.1)" + ", 1)" * 20
+    text = "warmup(" * 20 + "constant(0.1)" + ", 1, prefix=False)" * 20
     s = lrkit.parse(text)
     assert len(list(s.walk())) == 21
     assert lrkit.parse(repr(s)) == s
@@ -260,7 +263,7 @@ def test_deep_but_allowed_nesting_parses() -> None:
         ({"type": 3}, "unknown schedule type 3"),
         ({"type": "cosine", "value": 0.1, "steps": 10, "flor": 0.0}, "cosine() has no parameter 'flor'"),
         ({"type": "cosine", "value": 0.1, "steps": -1}, "cosine(): steps must be >= 1, got -1"),
-        ({"type": "warmup", "schedule": {"type": "cosine", "value": 0.1}, "steps": 5}, "steps"),
+        ({"type": "warmup", "schedule": {"type": "step", "value": 0.1}, "steps": 5}, "step_size"),
         ({"type": "warmup", "schedule": {"type": "nope"}, "steps": 5}, "spec.schedule: unknown schedule type"),
         ({"type": "join", "schedules": [{"type": "constant"}], "boundaries": []}, "constant()"),
         ({"type": "warmup", "schedule": 0.1, "steps": 5}, "schedule must be an lrkit schedule"),
@@ -387,7 +390,7 @@ def test_fuzz_mutated_valid_specs(text: str) -> None:
 @FUZZ
 @given(
     depth=st.integers(0, 400),
-    wrap=st.sampled_from(["warmup({}, 1)", "[{}]", "({})", "-{}", "scale({}, 2)", "{}**2", "clip({})"]),
+    wrap=st.sampled_from(["warmup({}, 1, prefix=False)", "[{}]", "({})", "-{}", "scale({}, 2)", "{}**2", "clip({})"]),
     core=st.sampled_from(["constant(0.1)", "1", "10**10**10", "'1e99999ep'", "\x00", "9" * 50]),
 )
 def test_fuzz_deep_nesting(depth: int, wrap: str, core: str) -> None:
@@ -477,3 +480,156 @@ def test_inf_is_a_name_for_arithmetic() -> None:
     assert lrkit.parse("constant(1/inf)")(0) == 0.0
     assert "value must be finite, got inf" in str(spec_error("constant(inf)"))
     assert math.isinf(lrkit.parse("constant(0.1)").value * math.inf)
+
+
+# -- issue 12: loaders and files that never hang, crash or lose data ------------------------------
+
+
+def _alias_bomb(levels: int = 8) -> str:
+    # Each level is a list of 9 aliases of the previous one: 9**levels values once expanded,
+    # a few hundred bytes of YAML.
+    rows = ["&a0 [1, 2, 3, 4, 5, 6, 7, 8, 9]"]
+    for i in range(1, levels):
+        rows.append(f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    return "type: multistep\nvalue: 0.1\nmilestones: [" + ", ".join(rows) + "]\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once_with_a_short_message() -> None:
+    pytest.importorskip("yaml")
+    text = _alias_bomb()
+    assert len(text) < 500
+    start = time.perf_counter()
+    with pytest.raises(SpecError, match="too large") as info:
+        lrkit.loads(text, "yaml")
+    assert time.perf_counter() - start < 5  # was 43 s and 1 GB
+    assert len(str(info.value)) < 300  # was a 15.5-million-character line
+
+
+def test_a_self_referencing_yaml_list_is_refused() -> None:
+    pytest.importorskip("yaml")
+    with pytest.raises(SpecError):
+        lrkit.loads("type: multistep\nvalue: 0.1\nmilestones: &m [10, *m]\n", "yaml")
+
+
+def test_from_dict_bounds_what_it_materialises() -> None:
+    shared = list(range(1000))
+    data = {"type": "multistep", "value": 0.1, "milestones": [shared] * 1000}  # 10**6 values, shared
+    with pytest.raises(SpecError, match="too large"):
+        lrkit.from_dict(data)
+    with pytest.raises(SpecError, match="too large"):
+        lrkit.from_dict({"type": "x" * 2_000_000})
+
+
+def test_loaders_cap_the_input_size() -> None:
+    with pytest.raises(SpecError, match="longer than"):
+        lrkit.loads(" " * 2_000_000 + "{}")
+
+
+def test_a_schedule_at_the_size_limit_of_parse_still_round_trips_through_every_format() -> None:
+    pytest.importorskip("yaml")
+    pytest.importorskip("tomli_w")
+    s = lrkit.multistep(0.1, list(range(1, 12_001)))  # a repr of ~90,000 characters: parse reads it
+    assert lrkit.parse(repr(s)) == s
+    for fmt in ("json", "yaml", "toml"):
+        assert lrkit.loads(lrkit.dumps(s, fmt), fmt) == s, fmt
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"type": "y" * 100_000},
+        {"type": "cosine", "value": 0.1, "steps": 10, "z" * 100_000: 1},
+        {"type": "cosine", "value": "w" * 100_000, "steps": 10},
+        {"no_type": 1, "k" * 100_000: 2},
+    ],
+)
+def test_error_messages_quote_only_a_short_excerpt(data: dict[str, Any]) -> None:
+    with pytest.raises(SpecError) as info:
+        lrkit.from_dict(data)
+    assert len(str(info.value)) < 2_000, len(str(info.value))
+
+
+def test_parse_messages_quote_only_a_short_excerpt() -> None:
+    with pytest.raises(SpecError) as info:
+        lrkit.parse("[" + "1, " * 30_000 + "1]")
+    assert len(str(info.value)) < 2_000
+
+
+def test_yaml_floats_without_a_dot_are_numbers() -> None:
+    # YAML 1.1 (PyYAML) reads `1e-3` as a string; YAML 1.2 and every other format read a float.
+    pytest.importorskip("yaml")
+    assert lrkit.loads("type: cosine\nvalue: 1e-3\nsteps: 100\n", "yaml") == lrkit.cosine(0.001, 100)
+    assert lrkit.loads("type: cosine\nvalue: +2E-1\nsteps: 1e2\n", "yaml") == lrkit.cosine(0.2, 100)
+    s = lrkit.loads("type: step\nvalue: 1e-1\nstep_size: 10\ngamma: 5e-1\n", "yaml")
+    assert s == lrkit.step(0.1, 10, 0.5) and isinstance(s.params()["step_size"], int)
+    # a quoted value stays a string: refused, with the reason spelled out
+    with pytest.raises(SpecError, match=r"value must be a real number.*YAML 1.1.*1\.0e-3"):
+        lrkit.loads("type: cosine\nvalue: '1e-3'\nsteps: 100\n", "yaml")
+
+
+def test_from_dict_explains_numbers_written_as_strings() -> None:
+    with pytest.raises(SpecError, match=r"got '1e-3' \(str\).*with a dot and a signed exponent"):
+        lrkit.from_dict({"type": "cosine", "value": "1e-3", "steps": 100})
+
+
+def test_save_and_dumps_accept_a_spec_string(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    lrkit.save("cosine(1, 10)", path)
+    assert lrkit.load(path) == lrkit.cosine(1.0, 10)
+    assert lrkit.loads(lrkit.dumps("warmup(constant(1), 5, prefix=False)")) == lrkit.warmup(
+        lrkit.constant(1.0), 5, prefix=False
+    )
+
+
+@pytest.mark.parametrize("bad", [3, None, {"type": "cosine"}, b"cosine(1, 10)"])
+def test_save_refuses_what_is_not_a_schedule_with_type_error(tmp_path: Path, bad: Any) -> None:
+    with pytest.raises(TypeError, match="schedule must be an lrkit schedule or a spec string"):
+        lrkit.save(bad, tmp_path / "s.json")
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_replaces_the_file_and_keeps_its_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o640)
+    lrkit.save(lrkit.constant(0.5), path)
+    assert lrkit.load(path) == lrkit.constant(0.5)
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
+
+
+def test_a_failed_save_leaves_the_old_file_intact_and_no_temporary_file(tmp_path: Path) -> None:
+    # A file-size limit makes the write fail half way, as a full disk would (Python ignores SIGXFSZ,
+    # so the write raises OSError: EFBIG).
+    resource = pytest.importorskip("resource")
+    path = tmp_path / "schedule.json"
+    path.write_text('{"type": "constant", "value": 0.1}\n', encoding="utf-8")
+    code = f"""
+import resource, lrkit
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+big = lrkit.multistep(0.1, list(range(1, 5000)))  # about 60 kB of JSON
+try:
+    lrkit.save(big, {str(path)!r})
+except OSError as exc:
+    print("failed", exc.errno)
+else:
+    print("written")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("failed"), out.stdout
+    assert path.read_text(encoding="utf-8") == '{"type": "constant", "value": 0.1}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["schedule.json"]
+    del resource
+
+
+def test_atomic_write_creates_and_replaces(tmp_path: Path) -> None:
+    from lrkit._files import atomic_write
+
+    path = tmp_path / "out.csv"
+    atomic_write(path, "a\n")
+    atomic_write(path, b"b\n")
+    assert path.read_bytes() == b"b\n"
+    with pytest.raises(OSError):
+        atomic_write(tmp_path / "missing" / "x.csv", "c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

@@ -205,7 +205,11 @@ BAD: dict[str, list[tuple[Any, type[Exception]]]] = {
     "choice": [("nope", ValueError), ("", ValueError), (None, ValueError), (1, ValueError)],
     "schedule": [(0.1, TypeError), ("constant(0.1)", TypeError), (None, TypeError), (lrkit.constant, TypeError)],
 }
-NONE_ALLOWED = {("cyclic", "down_steps"), ("clip", "upper")}
+# None is a valid value here: cyclic's down_steps defaults to up_steps, clip's upper is open, and the
+# open-ended lengths mean "until the end of training" (filled by resolve(total_steps=...)).
+NONE_ALLOWED = {("cyclic", "down_steps"), ("clip", "upper")} | {
+    (name, field) for name, cls in lrkit.REGISTRY.items() for field in cls._open_ended_fields
+}
 
 
 def _cases() -> list[tuple[str, str, Any, type[Exception]]]:
@@ -282,7 +286,7 @@ def test_huge_ints_are_value_errors_not_overflow() -> None:
         (lambda: lrkit.tanh(0.1, 10, lower=3.0, upper=3.0), ["upper", "3.0"]),
         (lambda: lrkit.tanh(0.1, 10, lower=3.0, upper=-7.0), ["upper", "-7.0"]),
         (lambda: lrkit.clip(C, lower=0.5, upper=0.1), ["upper", "0.1", "0.5"]),
-        (lambda: lrkit.warmup(C, 10, 0.0, "exponential"), ["start_factor", "0.0", "exponential"]),
+        (lambda: lrkit.warmup(C, 10, 0.0, "exponential", prefix=False), ["start_factor", "0.0", "exponential"]),
         (lambda: lrkit.one_cycle(0.1, 2, pct_start=0.3), ["pct_start=0.3", "total_steps=2"]),
         (lambda: lrkit.one_cycle(0.1, 10, pct_start=0.1), ["pct_start=0.1", "total_steps=10"]),  # e1 = 0
         (lambda: lrkit.one_cycle(0.1, 10, pct_start=0.6, three_phase=True), ["pct_start=0.6"]),
@@ -459,8 +463,12 @@ def test_negative_zero_step_is_step_zero() -> None:
         (lrkit.cosine(0.1, "10%"), {"steps_per_epoch": 100}, ["cosine.steps='10%'", "total_steps"]),
         (lrkit.cosine(0.1, "0.5dur"), {"steps_per_epoch": 100}, ["total_steps"]),
         (lrkit.multistep(0.1, ["1ep", 200]), {}, ["multistep.milestones", "'1ep'", "steps_per_epoch"]),
-        (lrkit.warmup(lrkit.cosine(0.1, 100), "1ep"), {"total_steps": 5}, ["warmup.steps", "steps_per_epoch"]),
-        (lrkit.warmup(lrkit.cosine(0.1, "5%"), 10), {}, ["cosine.steps", "total_steps"]),
+        (
+            lrkit.warmup(lrkit.cosine(0.1, 100), "1ep", prefix=False),
+            {"total_steps": 5},
+            ["warmup.steps", "steps_per_epoch"],
+        ),
+        (lrkit.warmup(lrkit.cosine(0.1, "5%"), 10, prefix=False), {}, ["cosine.steps", "total_steps"]),
     ],
 )
 def test_unresolved_durations(s: Schedule, resolve_kwargs: dict[str, int], fragments: list[str]) -> None:
@@ -511,7 +519,7 @@ EDGE = [
     lrkit.noam(1e-300, 1, 0.0),
     lrkit.wsd(0.1, 0, 0, 1, "1-sqrt", 0.1, 1.0),
     lrkit.tanh(0.1, 1, 0.1, -1e300, 1e300),
-    lrkit.warmup(C, 1, 1e-300, "exponential"),
+    lrkit.warmup(C, 1, 1e-300, "exponential", prefix=False),
     lrkit.warmup(C, 2**53, 0.0, "cosine", prefix=True),
     lrkit.join([C, C], [2**53]),
     lrkit.clip(C, 0.0, 0.0),
@@ -527,3 +535,106 @@ def test_no_division_by_zero_or_nan_at_the_edges(s: Schedule) -> None:
     for t in steps:
         v = s(float(t))
         assert math.isfinite(v) and v >= 0
+
+
+# -- the shared validators with a peer's note (lrkit.validators) ---------------------------------
+
+from lrkit import validators as v  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: v.bounded("x", -1, low=0, what_peer_does="P does Q"), "x must be >= 0, got -1 (P does Q)"),
+        (lambda: v.bounded("x", 0.0, low=0, low_open=True), "x must be > 0, got 0.0"),
+        (lambda: v.bounded("x", 1.5, high=1), "x must be <= 1, got 1.5"),
+        (lambda: v.bounded("x", 1.0, high=1, high_open=True), "x must be < 1, got 1.0"),
+        (lambda: v.bounded("x", 2, low=0, high=1, what_peer_does="P"), "x must be in [0, 1], got 2 (P)"),
+        (lambda: v.bounded("x", 0, low=0, high=0.5, low_open=True), "x must be in (0, 0.5], got 0"),
+        (lambda: v.bounded("x", math.nan, low=0), "x must be finite, got nan"),
+        (lambda: v.whole_steps("n", 2.5, peer="P"), "n must be a whole number of steps, got 2.5 (P accepts fractional"),
+        (lambda: v.whole_steps("n", -1, minimum=0, what_peer_does="P uses 0"), "n must be >= 0, got -1 (P uses 0)"),
+        (lambda: v.whole("k", 1.5, unit="cycles"), "k must be a whole number of cycles, got 1.5"),
+        (lambda: v.compare("a", 5, ">", 10, bound_name="b", what_peer_does="P"), "a must be > b (10), got 5 (P)"),
+        (lambda: v.compare("a", 5, "==", 6, bound_name="b + c = 1 + 5"), "a must be equal to b + c = 1 + 5 (6), got 5"),
+        (
+            lambda: v.strictly_increasing("b", [2, 1], what_peer_does="P"),
+            "b must be strictly increasing, got [2, 1] (P)",
+        ),
+        (
+            lambda: v.distinct("s", [1, 2, 1], shown=["1", 2, 1]),
+            "s must not repeat a value, got 1 twice (in ['1', 2, 1])",
+        ),
+        (lambda: v.one_fewer("b", [1, 2], "v", [1, 2]), "b must have one entry fewer than v, got b=[1, 2] of length 2"),
+        (lambda: v.nonempty("b", [], what_peer_does="P fails later"), "b must not be empty, got [] (P fails later)"),
+        (lambda: v.divides("n", 3, "N", 100), "n (3) must divide N (100)"),
+        (lambda: v.how_many_given({"a": None, "b": None}, exactly_one=False), "at least one of a or b must be given"),
+        (
+            lambda: v.how_many_given({"a": 1, "b": 2}, exactly_one=True),
+            "exactly one of a or b must be given, got a and b",
+        ),
+        (
+            lambda: v.choice("m", "cubic", ("linear",), what_peer_does="P raises too"),
+            "m must be one of 'linear'; got 'cubic' (P",
+        ),
+        (lambda: v.unsupported("w", "1-sqrt", why="not exact"), "w='1-sqrt' is not supported: not exact"),
+    ],
+)
+def test_shared_validators_name_the_parameter_the_value_and_the_peer(call: Any, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        call()
+    assert message in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: v.bounded("x", "1", low=0),
+        lambda: v.bounded("x", True, low=0),
+        lambda: v.whole_steps("n", "10"),
+        lambda: v.sequence("b", "123"),
+        lambda: v.sequence("b", {1: 2}),
+        lambda: v.sequence("b", 5),
+    ],
+)
+def test_shared_validators_raise_type_error_for_the_wrong_kind(call: Any) -> None:
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_shared_validators_return_the_normalised_value() -> None:
+    assert v.bounded("x", 1, low=0) == 1.0 and type(v.bounded("x", 1, low=0)) is float
+    assert v.whole_steps("n", 10.0) == 10 and type(v.whole_steps("n", 10.0)) is int
+    assert v.sequence("b", (1, 2)) == [1, 2]
+    assert v.compare("a", 3, "<=", 3, bound_name="b") == 3
+
+
+def test_messages_quote_only_a_short_excerpt_of_huge_values() -> None:
+    huge = list(range(100_000))
+    with pytest.raises(ValueError) as info:
+        v.strictly_increasing("b", huge[::-1])
+    assert len(str(info.value)) < 400 and "characters)" in str(info.value)
+    with pytest.raises(ValueError) as info2:
+        v.choice("m", "x" * 1_000_000, ("linear",))
+    assert len(str(info2.value)) < 400
+
+
+def test_compat_modules_write_no_validation_blocks_of_their_own() -> None:
+    # Issue 7: validation is shared (lrkit.validators), with the peer's note as a parameter.
+    import ast
+    from pathlib import Path
+
+    compat_dir = Path(lrkit.__file__).parent / "compat"
+    blocks = {}
+    for path in sorted(compat_dir.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        raises = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Raise)
+            and isinstance(n.exc, ast.Call)
+            and isinstance(n.exc.func, ast.Name)
+            and n.exc.func.id == "ValueError"
+        ]
+        blocks[path.name] = len(raises)
+    assert sum(blocks.values()) == 0, blocks

@@ -5,7 +5,8 @@ around anything, joins, products), evaluate it on floats, NumPy, torch or jax,
 see it (:func:`plot`, ``lrkit demo``) and store it as plain data.
 
 ``import lrkit`` needs only NumPy.  The framework adapters are imported on
-first use: ``lrkit.torch`` (PyTorch), ``lrkit.compat.keras`` (Keras' names).
+first use: ``lrkit.torch`` (PyTorch), ``lrkit.keras`` (Keras 3), and the peer
+presets ``lrkit.compat.<peer>`` (Keras', optax's and Hugging Face's names).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .arguments import add_arguments, schedule_from_args
 from .base import REGISTRY, Schedule
-from .composition import WARMUP_METHODS, clip, join, product, scale, warmup
+from .composition import WARMUP_METHODS, clip, join, multiplier, product, scale, warmup
 from .durations import parse_duration, parse_lrepochs, resolve_duration
+from .plateau import Plateau
+from .recommend import Recommendation, recommend  # after `lrkit.recommend` the module, the name is the function
 from .schedules import (
     constant,
     cosine,
@@ -37,17 +39,20 @@ from .schedules import (
     tanh,
     wsd,
 )
-from .spec import SpecError, dumps, from_dict, load, loads, parse, save
+from .spec import SpecError, as_schedule, dumps, from_dict, load, loads, parse, save
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "REGISTRY",
     "WARMUP_METHODS",
+    "Plateau",
+    "Recommendation",
     "Schedule",
     "SpecError",
     "__version__",
     "add_arguments",
+    "as_schedule",
     "clip",
     "constant",
     "cosine",
@@ -63,6 +68,7 @@ __all__ = [
     "linear",
     "load",
     "loads",
+    "multiplier",
     "multistep",
     "noam",
     "one_cycle",
@@ -74,6 +80,7 @@ __all__ = [
     "plot",
     "polynomial",
     "product",
+    "recommend",
     "resolve_duration",
     "save",
     "scale",
@@ -85,9 +92,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .arguments import add_arguments, schedule_from_args
     from .plotting import plot
 
-_LAZY_MODULES = {"torch", "compat", "plotting", "cli"}
+_LAZY_MODULES = {"torch", "keras", "optax", "compat", "plotting", "cli", "arguments", "terminal"}
+# argparse integration is a face module: argparse loads only when it is used.
+_LAZY_FUNCTIONS = {
+    "add_arguments": "arguments",
+    "schedule_from_args": "arguments",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -97,6 +110,13 @@ def __getattr__(name: str) -> Any:
         from .plotting import plot
 
         return plot
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'lrkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the lazy names are part of the API: tab completion and dir() show them before first use
+    return sorted({*globals(), *__all__, *_LAZY_MODULES})

@@ -12,17 +12,14 @@ genuinely numeric (the peak, the warnings) are computed from values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Schedule
+from .base import MAX_PERIODIC_EVENTS, PERIODIC_EVENT_KINDS, Schedule  # noqa: F401  (re-exported)
 
-__all__ = ["Event", "KeyPoint", "default_steps", "events", "key_points", "phases", "warnings_for"]
-
-#: periodic schedules list at most this many events per node.
-MAX_PERIODIC_EVENTS = 64
+__all__ = ["Event", "KeyPoint", "default_steps", "events", "key_points", "phases", "value_label", "warnings_for"]
 
 
 @dataclass(frozen=True, order=True)
@@ -43,125 +40,29 @@ class KeyPoint:
 
 # -- events -------------------------------------------------------------------
 
-_Emit = Callable[[float, str], None]
-
-
-def _periodic(emit: _Emit, first: float, period: float, hi: float, kind: str) -> None:
-    t, n = first, 0
-    while t < hi and n < MAX_PERIODIC_EVENTS:
-        emit(t, kind)
-        t += period
-        n += 1
-
-
-def _own_events(s: Schedule, emit: _Emit, hi: float) -> None:
-    """The events of one node, in its own clock (composition nodes emit only their own)."""
-    p = s.params()
-    name = s.spec_name
-    if name == "warmup":
-        if p["steps"] > 0:
-            emit(p["steps"], "warmup end")
-    elif name == "join":
-        for b in p["boundaries"]:
-            emit(b, "join")
-    elif name == "multistep":
-        for m in p["milestones"]:
-            emit(m, "milestone")
-    elif name == "piecewise_constant":
-        # Keras' "previous" rule switches one step after the declared boundary.
-        shift = 1 if p["at_boundary"] == "previous" else 0
-        for b in p["boundaries"]:
-            emit(b + shift, "boundary")
-    elif name == "piecewise_interpolate":
-        for b in p["boundaries"]:
-            emit(b, "knot")
-    elif name == "linear":
-        if p["begin"] > 0:
-            emit(p["begin"], "ramp start")
-        emit(p["begin"] + p["steps"], "ramp end")
-    elif name == "exponential":
-        if p["begin"] > 0:
-            emit(p["begin"], "decay start")
-        if p["staircase"]:
-            _periodic(emit, p["begin"] + p["decay_steps"], p["decay_steps"], hi, "drop")
-        if 0.0 < p["floor"] < p["value"] and p["decay_rate"] < 1.0:
-            # value * rate ** ((t - begin) / decay_steps) == floor, solved for t
-            k = math.log(p["floor"] / p["value"]) / math.log(p["decay_rate"])
-            if p["staircase"]:
-                k = math.ceil(k)
-            emit(math.ceil(p["begin"] + k * p["decay_steps"]), "decay end")
-    elif name in ("inverse_power", "inverse_sqrt"):
-        emit(p["steps"], "decay start")
-    elif name == "polynomial":
-        if p["cycle"]:
-            _periodic(emit, p["decay_steps"], p["decay_steps"], hi, "restart")
-        else:
-            emit(p["decay_steps"], "decay end")
-    elif name in ("cosine", "tanh"):
-        emit(p["steps"], "decay end")
-    elif name == "cosine_restarts":
-        period, t_mul = float(p["period"]), p["t_mul"]
-        start, length, n = period, period * t_mul, 0
-        while start < hi and n < MAX_PERIODIC_EVENTS:
-            emit(start, "restart")
-            start, length, n = start + length, length * t_mul, n + 1
-    elif name == "cyclic":
-        up = float(p["up_steps"])
-        cycle = up + float(p["down_steps"] if p["down_steps"] is not None else up)
-        _periodic(emit, up, cycle, hi, "cycle peak")
-        _periodic(emit, cycle, cycle, hi, "cycle start")
-    elif name == "one_cycle":
-        total = p["total_steps"]
-        e1 = p["pct_start"] * total - 1
-        emit(e1, "warmup end")
-        if p["three_phase"]:
-            emit(2 * p["pct_start"] * total - 2, "phase end")
-        emit(total - 1, "decay end")
-    elif name == "noam":
-        emit(p["warmup_steps"], "warmup end")
-    elif name == "wsd":
-        w, stable, decay = p["warmup_steps"], p["stable_steps"], p["decay_steps"]
-        if w > 0:
-            emit(w, "warmup end")
-        if stable > 0:
-            emit(w + stable, "decay start")
-        emit(w + stable + decay, "decay end")
-    elif name == "step":
-        _periodic(emit, p["step_size"], p["step_size"], hi, "step")
-    elif name in ("constant", "inverse_time", "scale", "product", "clip"):
-        pass
-    else:
-        # A schedule kind this module does not know yet: every whole-step
-        # duration parameter is the best structural guess of a phase change.
-        for field in sorted(type(s)._duration_fields):
-            value = p.get(field)
-            values = value if isinstance(value, tuple) else (value,)
-            for x in values:
-                if isinstance(x, int) and x > 0:
-                    emit(x, field)
-
 
 def _walk_events(s: Schedule, offset: float, lo: float, hi: float) -> Iterator[Event]:
-    found: list[Event] = []
+    """The events of ``s`` and its children in the window ``(lo, hi)`` of the outer clock.
 
-    def emit(local: float, kind: str) -> None:
+    Each node says where its own phases change (:meth:`Schedule.phase_events`,
+    in its own clock) and where its children run (:meth:`Schedule.child_clocks`);
+    this walk only shifts clocks and cuts windows, it knows no schedule by name.
+    """
+    for local, kind in s.phase_events(hi - offset):
         t = offset + local
         if lo < t < hi:  # an event at the window's own start is the parent's event
-            found.append(Event(math.ceil(t - 1e-9), kind, s.spec_name))
+            yield Event(_first_step(t), kind, s.spec_name)
+    for child, start, end in s.child_clocks():
+        a, b = offset + start, offset + end
+        if max(lo, a) < min(hi, b):
+            yield from _walk_events(child, a, max(lo, a), min(hi, b))
 
-    _own_events(s, emit, hi - offset)
-    yield from found
-    p = s.params()
-    if s.spec_name == "join":
-        starts = (0, *p["boundaries"])
-        ends = (*p["boundaries"], math.inf)
-        for piece, a, b in zip(p["schedules"], starts, ends, strict=True):
-            yield from _walk_events(piece, offset + a, max(lo, offset + a), min(hi, offset + b))
-    elif s.spec_name == "warmup" and p["prefix"] and p["steps"] > 0:
-        yield from _walk_events(p["schedule"], offset + p["steps"], max(lo, offset + p["steps"]), hi)
-    else:
-        for kid in s.children():
-            yield from _walk_events(kid, offset, lo, hi)
+
+def _first_step(t: float) -> int:
+    """The first whole step at or after ``t`` (a float a hair above a whole step still counts as it)."""
+    if t >= 2**62:  # beyond int64: keep a plain Python int, never an object array later
+        return int(t)
+    return math.ceil(t - 1e-9)
 
 
 def events(s: Schedule, steps: int | None = None) -> list[Event]:
@@ -173,11 +74,13 @@ def events(s: Schedule, steps: int | None = None) -> list[Event]:
     hi = math.inf if steps is None else float(steps)
     seen: dict[tuple[int, str], Event] = {}
     for e in _walk_events(s, 0.0, 0.0, hi):
-        seen.setdefault((e.step, e.kind), e)
+        # An event at t = 249.5 starts at step 250: with steps=250 it is past the last step, keep it out.
+        if steps is None or 0 < e.step < steps:
+            seen.setdefault((e.step, e.kind), e)
     out = sorted(seen.values())
     if steps is None:
         # without a horizon, keep one period of periodic events
-        periodic = {"drop", "restart", "cycle peak", "cycle start", "step"}
+        periodic = PERIODIC_EVENT_KINDS
         kept: list[Event] = []
         counts: dict[str, int] = {}
         for e in out:
@@ -219,9 +122,17 @@ def default_steps(s: Schedule) -> int:
 # -- values -------------------------------------------------------------------
 
 
+#: steps evaluated at a time by :func:`values`: the temporaries of a deep schedule stay a few MB.
+CHUNK = 1 << 16
+
+
 def values(s: Schedule, steps: int) -> np.ndarray:
-    """``s(np.arange(steps))`` as float64."""
-    return np.asarray(s(np.arange(steps, dtype=np.float64)), dtype=np.float64)
+    """``s(np.arange(steps))`` as float64, evaluated ``CHUNK`` steps at a time (memory: the result only)."""
+    out = np.empty(steps, dtype=np.float64)
+    for a in range(0, steps, CHUNK):
+        b = min(a + CHUNK, steps)
+        out[a:b] = s(np.arange(a, b, dtype=np.float64))
+    return out
 
 
 def fmt(x: float) -> str:
@@ -274,6 +185,8 @@ def phases(s: Schedule, vals: np.ndarray) -> list[tuple[int, int, str, float, fl
     out = []
     for k, (a, kind) in enumerate(cuts):
         b = cuts[k + 1][0] - 1 if k + 1 < len(cuts) else n - 1
+        if b < a:  # never empty (events lie in 1..n-1), but a reduction over nothing must not be attempted
+            continue
         seg = vals[a : b + 1]
         out.append((a, b, _trend(seg), float(vals[a]), float(vals[b]), kind))
     return out
@@ -285,6 +198,12 @@ def warnings_for(s: Schedule, vals: np.ndarray) -> list[str]:
     * the :func:`structural_warnings`;
     * warmup longer than training (a ``warmup end`` at or after the last step);
     * a decay that ends before the last step, after which the LR holds;
+    * a decay that has not finished by the end of training (it ends after
+      step ``n``, the step count after the last update, with more than 1% of
+      its swing left);
+    * a warmup longer than the phase that follows it;
+    * a learning-rate schedule (not a :func:`lrkit.multiplier`) that peaks at
+      1 or more: most likely a multiplier used as a learning rate;
     * a peak never reached: the LR keeps rising after training stops;
     * the LR rising again at the end, after it had come down from its peak
       (a cyclic or restarting schedule cut mid-cycle, ``cosine(cycles=1)``...).
@@ -308,6 +227,33 @@ def warnings_for(s: Schedule, vals: np.ndarray) -> list[str]:
                     f"the LR then holds {fmt(float(vals[-1]))} for {held} steps ({100.0 * held / n:.0f}% of training)"
                 )
     i, top = peak(vals)
+    for e in sorted({e for e in all_events if e.kind == "decay end"}):
+        if e.step > n:
+            end_value = float(s(e.step))
+            swing = top - end_value
+            left = float(vals[-1]) - end_value
+            if swing > 0 and left > 0.01 * swing:
+                out.append(
+                    f"decay unfinished: the decay ({e.source}) ends at step {e.step}, after training ends at step {n}; "
+                    f"the last LR is {fmt(float(vals[-1]))}, {100.0 * left / swing:.0f}% of the way from "
+                    f"{fmt(end_value)} back to the peak {fmt(top)}"
+                )
+    in_run = events(s, n)
+    for k, e in enumerate(in_run):
+        if e.kind != "warmup end":
+            continue
+        begin = in_run[k - 1].step if k else 0
+        after = in_run[k + 1] if k + 1 < len(in_run) else None
+        if after is not None and e.step - begin > after.step - e.step:
+            out.append(
+                f"warmup longer than the phase after it: the warmup ({e.source}) takes {e.step - begin} steps, "
+                f"the phase after it {after.step - e.step} (until the {after.kind} at step {after.step})"
+            )
+    if not s.is_multiplier and top >= 1.0:
+        out.append(
+            f"learning rate {fmt(top)} at step {i}: this looks like a multiplier used as a learning rate; mark it "
+            "lrkit.multiplier(...) and use it as factor=, or scale it by the base LR (scale(s, 3e-4))"
+        )
     later = _later_max(s, n, all_events)
     if later[1] > top * (1 + 1e-9) and later[1] > 0:
         out.append(
@@ -326,25 +272,15 @@ def warnings_for(s: Schedule, vals: np.ndarray) -> list[str]:
     return out
 
 
-def structural_warnings(s: Schedule) -> list[str]:
-    """Mistakes visible without knowing the length of training.
+def value_label(s: Schedule) -> str:
+    """What the values are: ``"factor"`` for a :func:`lrkit.multiplier`, else ``"lr"``."""
+    return "factor" if s.is_multiplier else "lr"
 
-    A multiplicative warmup ramps to ``schedule(steps)``: when the schedule
-    already decays during the warmup, its starting value is never reached.
-    """
-    out = []
-    for node in s.walk():
-        if node.spec_name != "warmup" or node.params()["prefix"] or node.params()["steps"] == 0:
-            continue
-        inner, w = node.params()["schedule"], node.params()["steps"]
-        start, target = float(inner(0)), float(inner(w))
-        if target < 0.99 * start:
-            out.append(
-                f"peak never reached: the warmup multiplies a schedule that already decays during its {w} steps, "
-                f"so it ramps to {fmt(target)}, not {fmt(start)}; warmup(..., prefix=True) starts the schedule "
-                f"after the warmup"
-            )
-    return out
+
+def structural_warnings(s: Schedule) -> list[str]:
+    """Mistakes visible without knowing the length of training: each node's own
+    :meth:`Schedule.structural_warnings`, in tree order."""
+    return [w for node in s.walk() for w in node.structural_warnings()]
 
 
 def _later_max(s: Schedule, n: int, evs: list[Event]) -> tuple[int, float]:

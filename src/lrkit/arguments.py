@@ -11,7 +11,7 @@
 ``--lr-schedule`` takes any spec (or a ``.json``/``.yaml``/``.toml`` file).
 ``--lrepochs EPOCHS:DIVISOR`` is the seed's convention and builds the seed's
 ``WarmupMultiStepLR``: ``warmup(multistep(lr, milestones, 1/DIVISOR),
-steps=--lr-warmup, start_factor=--lr-warmup-factor)`` with the milestones
+steps=--lr-warmup, start_factor=--lr-warmup-factor, prefix=False)`` with the milestones
 ``EPOCH * steps_per_epoch`` (:func:`lrkit.parse_lrepochs`).  A malformed value
 is an argparse error (usage message, exit code 2) at parse time; durations in
 epochs or percent are resolved by :func:`schedule_from_args`, which knows the
@@ -21,28 +21,21 @@ loader's length.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from .base import Schedule
 from .composition import warmup
 from .durations import parse_duration, parse_lrepochs
 from .schedules import multistep
-from .spec import load, parse
+from .spec import as_schedule
 
 __all__ = ["add_arguments", "schedule_from_args"]
 
-_FILE_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 
-
-def read_spec(text: str) -> Schedule:
-    """A spec string, or a config file when ``text`` names a ``.json``/``.yaml``/``.toml`` file."""
-    if text.strip().lower().endswith(_FILE_SUFFIXES):
-        path = Path(text.strip())
-        if not path.is_file():
-            raise ValueError(f"no such schedule file: {text.strip()!r}")
-        return load(path)
-    return parse(text)
+def read_spec(text: str, key: str | None = None) -> Schedule:
+    """A spec string, or a config file when ``text`` names a ``.json``/``.yaml``/``.toml`` file
+    (``key`` picks a schedule nested in it): what :func:`lrkit.as_schedule` accepts as text."""
+    return as_schedule(text.strip(), key=key)
 
 
 def _spec_arg(text: str) -> Schedule:
@@ -112,7 +105,7 @@ def add_arguments(
 ) -> argparse._ArgumentGroup:
     """Add the learning-rate schedule options to ``parser``; return their argument group.
 
-    * ``--lr-schedule SPEC``: a spec such as ``'warmup(cosine(1e-3, steps=100000), steps=2000)'``
+    * ``--lr-schedule SPEC``: a spec such as ``'warmup(cosine(1e-3), steps=2000)'``
       or a config file (default ``default``);
     * ``--lrepochs EPOCHS:DIVISOR``: the seed's form (default ``lrepochs``), with
     * ``--lr LR`` the base learning rate (default ``lr``; an existing ``--lr``
@@ -143,8 +136,7 @@ def add_arguments(
         metavar="SPEC",
         type=_spec_arg,
         default=default,
-        help='the schedule as an lrkit spec, e.g. \'warmup(cosine(1e-3, steps="100%%"), steps="1ep")\', '
-        "or a .json/.yaml/.toml file",
+        help="the schedule as an lrkit spec, e.g. 'warmup(cosine(1e-3), steps=\"1ep\")', or a .json/.yaml/.toml file",
     )
     choice.add_argument(
         "--lrepochs",
@@ -206,6 +198,7 @@ def schedule_from_args(
             multistep(float(lr), milestones, gamma),
             steps=getattr(args, "lr_warmup", 500),
             start_factor=getattr(args, "lr_warmup_factor", 1.0 / 3),
+            prefix=False,
         )
     else:
         raise ValueError("no learning-rate schedule: pass --lr-schedule SPEC or --lrepochs EPOCHS:DIVISOR")

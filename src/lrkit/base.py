@@ -10,25 +10,56 @@ optimizer updates already applied, counted from 0.
 from __future__ import annotations
 
 import inspect
-import itertools
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any, ClassVar
 
+import numpy as np
+
 from . import _backend
-from .durations import Duration, is_duration_string, parse_duration, resolve_duration
+from . import registry as _registry
+from .durations import resolve_duration
 
-__all__ = ["REGISTRY", "Schedule"]
+# The validators used to live here; old imports (``from lrkit.base import real``) keep working.
+from .validators import (  # noqa: F401
+    MAX_STEPS,
+    choice,
+    duration,
+    durations,
+    flag,
+    lr_value,
+    lr_values,
+    real,
+    schedule,
+)
 
-#: spec name -> schedule class; filled by ``Schedule.__init_subclass__``.
-REGISTRY: dict[str, type[Schedule]] = {}
+__all__ = ["MAX_DEPTH", "MAX_PERIODIC_EVENTS", "PERIODIC_EVENT_KINDS", "REGISTRY", "Schedule", "every"]
+
+#: the deepest schedule that can be built, counted as :func:`lrkit.parse` and :func:`lrkit.from_dict`
+#: count nesting (a schedule argument is one level, a list one more, a number in it one more); the
+#: spec reader and the loaders accept exactly this depth (``lrkit.spec._MAX_DEPTH``), so every schedule
+#: that can be built can be saved, loaded and resumed from its checkpoint.  It also keeps evaluation's
+#: recursion far from Python's limit.
+MAX_DEPTH = 64
+#: steps at which a new schedule is evaluated once, at construction, to refuse parameters whose
+#: derived constants overflow float64 (see :meth:`Schedule._check_finite`); phase changes are added.
+_PROBE_STEPS = (0.0, 1.0, 2.0**20, 2.0**40)
+_MAX_PROBES = 256
+
+#: periodic schedules list at most this many events per node (:meth:`Schedule.phase_events`).
+MAX_PERIODIC_EVENTS = 64
+#: event kinds that repeat; without a horizon, ``describe`` keeps the first two of each.
+PERIODIC_EVENT_KINDS = frozenset({"drop", "restart", "cycle peak", "cycle start"})
+
+#: spec name -> schedule class; filled by ``Schedule.__init_subclass__`` (the one registry: :mod:`lrkit.registry`).
+REGISTRY: dict[str, type[Schedule]] = _registry.SCHEDULES
 
 _NO_DEFAULT = inspect.Parameter.empty
-
-#: the largest duration in steps: formulas compute in float64, exact for ints up to 2**53
-#: (larger ones would also not survive TOML or the spec parser).
-MAX_STEPS = 2**53
+#: NumPy arrays larger than this many steps are evaluated block by block (see Schedule._eval_blocks).
+_BLOCK = 1 << 16
+_NO_STEP: Any = object()  # s() without a step: a TypeError that says how to use a schedule
 
 
 class Schedule:
@@ -53,6 +84,9 @@ class Schedule:
     _positional: ClassVar[int] = 1
     #: parameters that hold durations (an int, a duration string, or a list of them).
     _duration_fields: ClassVar[frozenset[str]] = frozenset()
+    #: duration parameters that may be omitted (``None``), meaning "until the end of training":
+    #: ``resolve(total_steps=N)`` fills them with what is left of the run from where this schedule starts.
+    _open_ended_fields: ClassVar[frozenset[str]] = frozenset()
 
     _resolved: bool
 
@@ -64,18 +98,86 @@ class Schedule:
             cls._fields = tuple(p.name for p in params)
             cls._defaults = {p.name: p.default for p in params if p.default is not _NO_DEFAULT}
         if cls.spec_name:
-            if cls.spec_name in REGISTRY and REGISTRY[cls.spec_name] is not cls:
-                raise RuntimeError(f"duplicate schedule name {cls.spec_name!r}")
-            REGISTRY[cls.spec_name] = cls
+            _registry.register_schedule(cls)
 
     # -- construction -------------------------------------------------------
     def _init(self, **params: Any) -> None:
         for name, value in params.items():
             object.__setattr__(self, name, value)
-        resolved = all(_is_resolved(getattr(self, f), f in self._duration_fields) for f in self._fields)
+        resolved = all(_is_resolved(getattr(self, f), f in self._duration_fields) for f in self._fields) and not any(
+            getattr(self, f) is None for f in self._open_ended_fields
+        )
         object.__setattr__(self, "_resolved", resolved)
+        object.__setattr__(self, "_depth", self._nesting())
         if resolved:
             self._derive()
+            self._check_finite()
+
+    def _nesting(self) -> int:
+        """How deep the spec of this schedule nests, counted as the spec reader and loaders count.
+
+        A number parameter is 1 level below the schedule, a list 1 and its items 2, a child schedule
+        1 plus its own depth.  Beyond :data:`MAX_DEPTH` construction raises ``ValueError``.
+        """
+        depth = 1
+        for f in self._fields:
+            value = getattr(self, f)
+            if isinstance(value, Schedule):
+                depth = max(depth, 1 + value._depth)
+            elif isinstance(value, tuple) and value:
+                depth = max(depth, 2 + max(x._depth if isinstance(x, Schedule) else 0 for x in value))
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"{self.spec_name}(): the schedule would nest {depth} levels deep, more than the {MAX_DEPTH} "
+                "levels lrkit.parse, from_dict and load accept (so it could not be saved or resumed): "
+                "flatten it (one scale(s, a * b) instead of scale(scale(s, a), b), one join of many pieces)"
+            )
+        return depth
+
+    def _check_finite(self) -> None:
+        """Refuse parameters that are valid one by one but overflow together (``scale(constant(1e300), 1e300)``).
+
+        The schedule is evaluated once at steps 0, 1, 2**20, 2**40 and at every phase change ``b``
+        of its tree and ``b - 1`` (at most 256 steps, one vectorized call, plus the scalar path at
+        step 0): a value that is NaN or infinite, or a ZeroDivisionError/OverflowError from a
+        derived constant, is a ``ValueError`` naming the schedule and its parameters.  This cannot
+        prove every step finite, but it catches derived constants that overflow (the values at the
+        ends of each phase are where they show).  Cost: about 30 µs (cosine) to 70 µs (a warmup
+        around a multistep) per construction, measured.
+        """
+        points = set(_PROBE_STEPS)
+        self._probe_points(0.0, 0.0, math.inf, points)
+        grid = np.fromiter(sorted(points)[:_MAX_PROBES], dtype=np.float64)
+        try:
+            with np.errstate(all="ignore"):
+                vals = np.asarray(self._eval(grid, _backend.NUMPY), dtype=np.float64)
+                first = float(self._eval(0.0, _backend.SCALAR))
+        except (ArithmeticError, ValueError) as exc:
+            raise ValueError(
+                f"{_short(self)}: the parameters give no finite learning rate ({type(exc).__name__}: {exc}); "
+                "some parameter is too large or too small"
+            ) from None
+        vals = np.broadcast_to(vals, grid.shape)
+        bad = np.flatnonzero(~np.isfinite(vals))
+        if bad.size or not math.isfinite(first):
+            step, value = (grid[bad[0]], vals[bad[0]]) if bad.size else (0.0, first)
+            raise ValueError(
+                f"{_short(self)}: the parameters give {float(value)!r} at step {int(step)}: some parameter is "
+                "too large or too small (their product or ratio overflows float64)"
+            )
+
+    def _probe_points(self, offset: float, lo: float, hi: float, points: set[float]) -> None:
+        # The phase changes of the whole tree, in this schedule's clock (like lrkit._phases.events).
+        if len(points) >= _MAX_PROBES:
+            return
+        for local, _ in self.phase_events(hi - offset):
+            t = offset + float(local)
+            if lo <= t < hi and t <= 2.0**52:
+                points.update((math.ceil(t), max(math.ceil(t) - 1.0, 0.0)))
+        for child, start, end in self.child_clocks():
+            a, b = offset + start, offset + end
+            if max(lo, a) < min(hi, b):
+                child._probe_points(a, max(lo, a), min(hi, b), points)
 
     def _derive(self) -> None:
         """Hook: precompute constants of the formula (only once every duration is in steps).
@@ -91,16 +193,70 @@ class Schedule:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     # -- evaluation ---------------------------------------------------------
-    def __call__(self, step: Any) -> Any:
+    def __call__(self, step: Any = _NO_STEP) -> Any:
+        if step is _NO_STEP:
+            raise TypeError(
+                f"{self.spec_name}() is a function of the step: call it as s(step), with the number of optimizer "
+                "updates already applied. Keras optimizers call a plain callable with no argument: wrap the schedule "
+                "as lrkit.keras.LearningRateSchedule(s) (PyTorch: lrkit.torch.Scheduler; optax: pass s itself)"
+            )
         if not self._resolved:
-            raise ValueError(f"{self!r} has durations in epochs or percent: call .resolve(...) before evaluating it")
+            raise ValueError(
+                f"{self!r} has durations in epochs or percent, or lengths left to the end of training: "
+                "call .resolve(...) before evaluating it"
+            )
         if type(step) is int and 0 <= step <= _backend.MAX_INT_STEP:  # fast path for the training loop
-            return float(self._eval(float(step), _backend.SCALAR))
+            try:
+                fast = self._fast
+            except AttributeError:
+                fast = self.scalar_function()
+            return float(fast(float(step)))
+        if isinstance(step, np.ndarray) and step.size > _BLOCK:
+            return self._eval_blocks(step)
         xp, t = _backend.prepare(step)
         return xp.finalize(self._eval(t, xp), t, step)
 
+    def _eval_blocks(self, step: np.ndarray) -> np.ndarray:
+        """A large NumPy array of steps, evaluated in blocks of :data:`_BLOCK` steps.
+
+        The same formula on slices: the temporaries of one block stay in the CPU
+        cache instead of each being a fresh array the size of the input, so a
+        10M-step curve needs the output array and a few small blocks of memory.
+        Bit-identical to one evaluation of the whole array (elementwise math).
+        """
+        flat = step.reshape(-1)
+        out = np.empty(flat.shape, dtype=np.float64)
+        for a in range(0, flat.size, _BLOCK):
+            xp, t = _backend.prepare(flat[a : a + _BLOCK])
+            out[a : a + _BLOCK] = xp.finalize(self._eval(t, xp), t)
+        return out.reshape(step.shape)
+
     def _eval(self, t: Any, xp: _backend.Namespace) -> Any:
         raise NotImplementedError
+
+    def scalar_function(self) -> Callable[[float], Any]:
+        """The formula as a function of one float step ``t >= 0``, for training loops.
+
+        Built once per schedule: the ``_eval`` formula traced into straight-line
+        Python (:mod:`lrkit._compile`), which returns exactly what the
+        interpreted formula returns, checked at the schedule's boundaries
+        before use; a schedule that cannot be traced gets its interpreted
+        formula.  The step is not validated: callers pass a finite float >= 0.
+        """
+        try:
+            return self._fast  # type: ignore[no-any-return]
+        except AttributeError:
+            pass
+        if not self._resolved:
+            raise ValueError(
+                f"{self!r} has durations in epochs or percent, or lengths left to the end of training: "
+                "call .resolve(...) before evaluating it"
+            )
+        from ._compile import compile_scalar
+
+        fast = compile_scalar(self) or partial(self._eval, xp=_backend.SCALAR)
+        object.__setattr__(self, "_fast", fast)
+        return fast
 
     # -- data ---------------------------------------------------------------
     def params(self) -> dict[str, Any]:
@@ -139,37 +295,127 @@ class Schedule:
         for kid in self.children():
             yield from kid.walk()
 
+    # -- structure: the schedule describes itself ------------------------------
+    def phase_events(self, horizon: float) -> Iterable[tuple[float, str]]:
+        """This node's own phase changes, in its own clock: ``(step, kind)`` pairs.
+
+        ``step`` is the first step of the new phase (a float is rounded up to
+        the next whole step); ``kind`` is a short label such as ``"warmup end"``,
+        ``"milestone"``, ``"decay end"`` or ``"restart"`` (``describe`` warns
+        about ``"warmup end"`` and ``"decay end"``).  Periodic schedules list
+        the events before ``horizon`` (at most :data:`MAX_PERIODIC_EVENTS`).
+        Composition nodes list only their own events; :meth:`child_clocks`
+        says where their children run.
+
+        Override it from the same constants the formula uses.  The default,
+        for a schedule that declares nothing, guesses: every whole-step
+        duration parameter is a phase change.
+        """
+        for field in sorted(self._duration_fields):
+            value = getattr(self, field)
+            for x in value if isinstance(value, tuple) else (value,):
+                if isinstance(x, int) and x > 0:
+                    yield float(x), field
+
+    def child_clocks(self) -> Iterable[tuple[Schedule, float, float]]:
+        """``(child, start, end)``: the child runs on the clock ``t - start`` while ``start <= t < end``.
+
+        The default: every child shares this node's clock for all ``t``.
+        ``join`` and the prefix ``warmup`` override it.
+        """
+        return [(kid, 0.0, math.inf) for kid in self.children()]
+
+    def structural_warnings(self) -> list[str]:
+        """Likely mistakes in this node visible without the run length (``lrkit describe`` prints them)."""
+        return []
+
     @property
     def is_resolved(self) -> bool:
         """False while some duration is still in epochs or percent."""
         return self._resolved
 
     def resolve(self, *, steps_per_epoch: int | None = None, total_steps: int | None = None) -> Schedule:
-        """Turn every duration (``'10ep'``, ``'5%'``...) into whole steps.
+        """Turn every duration (``'10ep'``, ``'5%'``...) into whole steps, and fill omitted lengths.
 
         Rounding rule: nearest integer, halves up (see :mod:`lrkit.durations`).
-        Raises ``ValueError`` naming the parameter when a duration needs
-        ``steps_per_epoch`` or ``total_steps`` and it was not given.
+        A length left out (``cosine(3e-4)``: "until the end of training") becomes
+        what is left of the run from where that schedule starts: after a prefix
+        warmup, after a join boundary.  The end convention is HF's, optax's and
+        Keras': the decay reaches its floor at step ``total_steps``, the step
+        count after the last update.  Raises ``ValueError`` naming the parameter
+        when a duration needs ``steps_per_epoch`` or ``total_steps`` and it was
+        not given.
         """
         for name, value in (("steps_per_epoch", steps_per_epoch), ("total_steps", total_steps)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if self._resolved:
             return self
-        new: dict[str, Any] = {}
+        return self._resolve_within(steps_per_epoch, total_steps, 0, total_steps)
+
+    def _resolve_within(self, steps_per_epoch: int | None, total: int | None, start: int, end: int | None) -> Schedule:
+        """Resolve this node, which runs from step ``start`` of the run until ``end`` (``None``: unknown)."""
+        if self._resolved:
+            return self
+        kw = {"steps_per_epoch": steps_per_epoch, "total_steps": total}
+        own: dict[str, Any] = {}
         for name, value in self.params().items():
-            if isinstance(value, Schedule):
-                value = value.resolve(steps_per_epoch=steps_per_epoch, total_steps=total_steps)
-            elif isinstance(value, tuple) and value and isinstance(value[0], Schedule):
-                value = [v.resolve(steps_per_epoch=steps_per_epoch, total_steps=total_steps) for v in value]
-            elif name in self._duration_fields and value is not None:
-                kw = {"steps_per_epoch": steps_per_epoch, "total_steps": total_steps}
+            if name in self._duration_fields and value is not None and not _holds_schedules(value):
                 if isinstance(value, tuple):
                     value = [resolve_duration(v, name=f"{self.spec_name}.{name}", **kw) for v in value]
                 else:
                     value = resolve_duration(value, name=f"{self.spec_name}.{name}", **kw)
+            own[name] = value
+        missing = [f for f in self._fields if f in self._open_ended_fields and own[f] is None]
+        if missing:
+            if end is None:
+                raise ValueError(
+                    f"{self.spec_name}.{missing[0]} is omitted, meaning 'until the end of training': "
+                    "pass total_steps to resolve() it"
+                )
+            own = self._fill_open_ended(own, missing, end - start, start, total)
+        shell = type(self)(**own)
+        resolved_kids = []
+        for child, child_start, child_end in shell.child_clocks():
+            a = start + int(child_start)
+            b = end if math.isinf(child_end) else start + int(child_end)
+            if end is not None and b is not None:
+                b = min(b, end)
+            resolved_kids.append(child._resolve_within(steps_per_epoch, total, a, b))
+        kids = iter(resolved_kids)
+        new: dict[str, Any] = {}
+        for name, value in shell.params().items():
+            if isinstance(value, Schedule):
+                value = next(kids)
+            elif _holds_schedules(value):
+                value = [next(kids) for _ in value]
             new[name] = value
         return type(self)(**new)
+
+    def _fill_open_ended(
+        self, params: dict[str, Any], missing: list[str], rest: int, start: int, total: int | None
+    ) -> dict[str, Any]:
+        """Fill the omitted lengths ``missing`` with ``rest``, the steps left from this schedule's start.
+
+        Override it when a schedule splits the rest between several lengths (``wsd``).
+        """
+        if rest < 1:
+            raise ValueError(
+                f"{self.spec_name}.{missing[0]} is omitted ('until the end of training'), but this schedule starts "
+                f"at step {start} of a {total}-step run: no step is left for it"
+            )
+        return {**params, **dict.fromkeys(missing, rest)}
+
+    @property
+    def is_multiplier(self) -> bool:
+        """True when the values are factors of a base learning rate, not learning rates.
+
+        Building blocks give learning rates; :func:`lrkit.multiplier` marks a
+        schedule as factors (the peers' factor presets, such as HF's, return
+        one).  ``lrkit.torch.Scheduler(opt, lr=...)`` refuses a multiplier;
+        ``scale(multiplier, lr)`` is a learning rate again.
+        """
+        return False
 
     # -- value semantics ----------------------------------------------------
     def _key(self) -> tuple[Any, ...]:
@@ -239,6 +485,10 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _holds_schedules(value: Any) -> bool:
+    return isinstance(value, tuple) and bool(value) and isinstance(value[0], Schedule)
+
+
 def _is_resolved(value: Any, is_duration: bool) -> bool:
     if isinstance(value, Schedule):
         return value._resolved
@@ -265,119 +515,15 @@ def _spec_value(value: Any) -> str:
     return repr(value)
 
 
-# -- validators ---------------------------------------------------------------
-# Each returns the normalised value or raises naming the parameter and value.
+def _short(s: Schedule, limit: int = 200) -> str:
+    text = repr(s)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def real(
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = False,
-    allow_inf: bool = False,
-) -> float:
-    """A finite real number in ``[low, high]`` (``(`` / ``)`` with the ``*_open`` flags)."""
-    if not _is_real(value):
-        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
-    try:
-        value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so values never print as negative
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be finite, got an int of {int(value).bit_length()} bits") from None
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if low is not None and (value < low or (low_open and value == low)):
-        bracket = "(" if low_open else "["
-        hi = "inf)" if high is None else f"{high}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {bracket}{low}, {hi}, got {value!r}")
-    if high is not None and (value > high or (high_open and value == high)):
-        lo = "(-inf" if low is None else f"{'(' if low_open else '['}{low}"
-        raise ValueError(f"{name} must be in {lo}, {high}{')' if high_open else ']'}, got {value!r}")
-    return value
-
-
-def lr_value(name: str, value: Any) -> float:
-    """A learning-rate-like value: finite and ``>= 0``."""
-    return real(name, value, low=0.0)
-
-
-def flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def choice(name: str, value: Any, options: Iterable[str]) -> str:
-    options = tuple(options)
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
-    return str(value)
-
-
-def duration(name: str, value: Any, *, minimum: int = 0) -> Duration:
-    """An int number of steps ``>= minimum``, or a duration string checked for form."""
-    if isinstance(value, str):
-        amount, unit = parse_duration(value, name)
-        if minimum > 0 and amount == 0:
-            raise ValueError(f"{name} must be at least {minimum} step, got {value!r}")
-        if unit == "st" and amount > MAX_STEPS:
-            raise ValueError(f"{name} must be <= 2**53 steps, got {value!r}")
-        return value.strip()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an int number of steps or a duration string like '10ep', got {value!r}")
-    if isinstance(value, numbers.Integral):
-        steps = int(value)
-    elif math.isfinite(float(value)) and float(value).is_integer():
-        steps = int(value)
-    else:
-        raise ValueError(f"{name} must be a whole number of steps, got {value!r}")
-    if steps < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    if steps > MAX_STEPS:
-        # repr() of an int fails past 4300 digits
-        shown = repr(value) if steps < 10**100 else f"an int of {steps.bit_length()} bits"
-        raise ValueError(f"{name} must be <= 2**53 steps, got {shown}")
-    return steps
-
-
-def durations(
-    name: str, values: Any, *, strictly: bool = True, minimum: int = 0, nonempty: bool = True
-) -> tuple[Duration, ...]:
-    """A list of durations; ints must increase (``strictly``) or not decrease."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a list of steps, got {values!r}")
-    items = tuple(duration(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(values))
-    if nonempty and not items:
-        raise ValueError(f"{name} must not be empty, got []")
-    ints = [v for v in items if isinstance(v, int)]
-    if len(ints) == len(items):
-        for a, b in itertools.pairwise(ints):
-            if b < a or (strictly and b == a):
-                kind = "strictly increasing" if strictly else "non-decreasing"
-                raise ValueError(f"{name} must be {kind}, got {list(items)}")
-    return items
-
-
-def lr_values(name: str, values: Any, *, min_len: int = 1) -> tuple[float, ...]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a list of numbers, got {values!r}")
-    items = tuple(lr_value(f"{name}[{i}]", v) for i, v in enumerate(values))
-    if len(items) < min_len:
-        raise ValueError(f"{name} must have at least {min_len} value(s), got {list(items)}")
-    return items
-
-
-def schedule(name: str, value: Any) -> Schedule:
-    if not isinstance(value, Schedule):
-        raise TypeError(f"{name} must be an lrkit schedule, got {value!r} ({type(value).__name__})")
-    return value
-
-
-def is_duration(value: Any) -> bool:
-    return isinstance(value, int) or is_duration_string(value)
+def every(first: float, period: float, horizon: float, kind: str) -> Iterator[tuple[float, str]]:
+    """``(first + k * period, kind)`` for ``k = 0, 1, ...`` below ``horizon``, at most :data:`MAX_PERIODIC_EVENTS`."""
+    for k in range(MAX_PERIODIC_EVENTS):
+        t = first + k * period
+        if t >= horizon:
+            return
+        yield t, kind

@@ -2,14 +2,15 @@
 
 Commands::
 
-    lrkit demo      [-o lrkit-demo.png] [--steps 40000]   the seeds' schedules on one figure
+    lrkit demo      [-o lrkit-demo.png] [--steps 40000]   the schedules lrkit grew from, on one figure
     lrkit plot      SPEC [SPEC ...] [-o out.png|.svg]      a figure, phases marked
     lrkit show      SPEC                                   a chart in the terminal + key points
     lrkit export    SPEC --format csv|json                 the values, s(np.arange(N))
     lrkit describe  SPEC                                   phases, boundary values, warnings
     lrkit compare   SPEC SPEC                              where two schedules differ
+    lrkit recommend --total-steps N [--optimizer adam ...] a warmup + decay for your run, with sources
 
-SPEC is a spec (``'warmup(cosine(1e-3, steps=10000), steps=500)'``), a
+SPEC is a spec (``'warmup(cosine(1e-3), steps=500)'``), a
 ``.json``/``.yaml``/``.toml`` file written by :func:`lrkit.save`, or inline
 JSON (``'{"type": "cosine", ...}'``).  ``--steps`` is how many steps to
 evaluate, ``--steps-per-epoch`` and ``--total`` resolve durations such as
@@ -23,23 +24,28 @@ stderr starting with ``lrkit: error:`` and exit code 2, never a traceback
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import secrets
+import shutil
+import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 import numpy as np
 
 from . import __version__, _phases
+from ._files import _fsync_directory
 from ._phases import fmt
 from .arguments import read_spec
 from .base import Schedule
 from .composition import warmup
 from .durations import parse_lrepochs
-from .schedules import inverse_power, multistep, noam
+from .schedules import cosine, inverse_power, multistep, noam
 from .spec import loads
 from .terminal import chart, table
 
@@ -62,13 +68,15 @@ class _Parser(argparse.ArgumentParser):
 # -- reading schedules --------------------------------------------------------
 
 
-def _read(text: str, steps_per_epoch: int | None, total: int | None) -> tuple[Schedule, Schedule]:
-    """The schedule as written and resolved to whole steps."""
+def _read(
+    text: str, steps_per_epoch: int | None, total: int | None, key: str | None = None
+) -> tuple[Schedule, Schedule]:
+    """The schedule as written and resolved to whole steps (spec text, a JSON object, or a config file)."""
     stripped = text.strip()
     if stripped.startswith("{"):
-        s = loads(stripped, "json")
+        s = loads(stripped, "json", key=key)
     else:
-        s = read_spec(text)
+        s = read_spec(text, key=key)
     return s, _phases.resolved_or_error(s, steps_per_epoch, total)
 
 
@@ -119,8 +127,34 @@ def _add_horizon(p: argparse.ArgumentParser) -> None:
         "--total",
         metavar="N",
         type=_positive_int("--total"),
-        help="total training steps: resolves '5%%', '0.05dur' (else --steps does)",
+        help="total training steps: resolves '5%%', '0.05dur' and omitted decay lengths (else --steps does)",
     )
+    p.add_argument(
+        "--key",
+        metavar="PATH",
+        help="a dotted path that picks the schedule inside a larger config file, e.g. optim.lr_schedule",
+    )
+    p.add_argument(
+        "--epochs",
+        metavar="N",
+        type=_positive_int("--epochs"),
+        help="length of training in epochs: with --steps-per-epoch, the same as --total N*steps_per_epoch",
+    )
+
+
+def _run_length(args: argparse.Namespace) -> int | None:
+    """The length of training when the command line gives it (--total, or --epochs with --steps-per-epoch)."""
+    if getattr(args, "epochs", None) is not None:
+        if args.steps_per_epoch is None:
+            raise ValueError("--epochs needs --steps-per-epoch (the length of training is epochs * steps per epoch)")
+        total = args.epochs * args.steps_per_epoch
+        if args.total is not None and args.total != total:
+            raise ValueError(
+                f"--total {args.total} disagrees with --epochs {args.epochs} * --steps-per-epoch "
+                f"{args.steps_per_epoch} = {total}: give one of them"
+            )
+        args.total = total
+    return args.total
 
 
 def _steps(args: argparse.Namespace, schedules: Sequence[Schedule]) -> int:
@@ -137,15 +171,15 @@ def _steps(args: argparse.Namespace, schedules: Sequence[Schedule]) -> int:
 
 
 def demo_schedules() -> dict[str, Schedule]:
-    """The seeds' schedules, built with lrkit (label -> schedule).
+    """The schedules lrkit grew from, built with lrkit (label -> schedule), and a plain warmup + cosine.
 
-    The first three are the Keras schedules the seed plots, through
+    The first three are the Keras schedules of TensorFlow's schedule tutorial, through
     :mod:`lrkit.compat.keras` (Keras' names, step-exact, Keras not imported):
     ``CosineDecay(0.001, 4000)``, ``ExponentialDecay(0.001, 4000, 0.9)`` and
     ``PiecewiseConstantDecay([10000, 20000, 30000], [0.001, 0.0008, 0.0004, 0.0001])``.
-    Then the seed's custom schedule (linear warmup over 4000 steps, then
+    Then the tutorial's custom schedule (linear warmup over 4000 steps, then
     ``lr * warmup / step``), the Transformer schedule with ``d_model=128``, and
-    the seed's ``WarmupMultiStepLR`` with ``--lrepochs 10,12,14,16:2`` at 2000
+    a PyTorch ``WarmupMultiStepLR`` with ``--lrepochs 10,12,14,16:2`` at 2000
     steps per epoch (milestones 20000, 24000, 28000, 32000; gamma 1/2; linear
     warmup over 500 steps from 1/3).
     """
@@ -156,9 +190,11 @@ def demo_schedules() -> dict[str, Schedule]:
         "cosine": keras.CosineDecay(0.001, 4000),
         "exp": keras.ExponentialDecay(0.001, 4000, 0.9),
         "piecewise": keras.PiecewiseConstantDecay([10000, 20000, 30000], [0.001, 0.0008, 0.0004, 0.0001]),
-        "warmup": warmup(inverse_power(0.001, steps=4000, power=1.0), steps=4000, start_factor=0.0),
+        "warmup": warmup(inverse_power(0.001, steps=4000, power=1.0), steps=4000, start_factor=0.0, prefix=False),
         "noam (d_model=128)": noam(128, warmup_steps=4000),
-        "WarmupMultiStepLR": warmup(multistep(0.001, milestones, gamma), steps=500, start_factor=1 / 3),
+        "WarmupMultiStepLR": warmup(multistep(0.001, milestones, gamma), steps=500, start_factor=1 / 3, prefix=False),
+        # the common recipe today: linear warmup, then a cosine to a floor over the rest of the run
+        "warmup + cosine": warmup(cosine(0.001, floor=1e-5), steps=2000).resolve(total_steps=40_000),
     }
 
 
@@ -174,10 +210,12 @@ def _summary(named: dict[str, Schedule], steps: int) -> str:
 def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from .plotting import plot
 
+    if getattr(args, "warmup", False):
+        return _demo_warmup(args, out)
     named = demo_schedules()
     _check_output(args.output)
     plot(named, steps=args.steps, path=args.output)
-    out.write(f"The seeds' schedules over {args.steps} steps:\n\n")
+    out.write(f"The schedules lrkit grew from, and a plain warmup + cosine, over {args.steps} steps:\n\n")
     out.write(_summary(named, args.steps) + "\n\n")
     for label, s in named.items():
         out.write(f"  {label}: {s!r}\n")
@@ -205,7 +243,7 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.label is not None and len(args.label) != len(args.spec):
         raise ValueError(f"--label was given {len(args.label)} times for {len(args.spec)} SPEC(s): give one per SPEC")
-    schedules = [_read(text, args.steps_per_epoch, args.total or args.steps)[1] for text in args.spec]
+    schedules = [_read(text, args.steps_per_epoch, _run_length(args) or args.steps, args.key)[1] for text in args.spec]
     steps = _steps(args, schedules)
     _check_output(args.output)
     plot(
@@ -226,19 +264,33 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
-    _, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    _, s = _read(args.spec, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     steps = _steps(args, [s])
     vals = _phases.values(s, steps)
     out.write(f"{s!r}\n\n")
-    out.write(chart(vals, width=args.width, height=args.height, log=args.log) + "\n\n")
+    width = args.width if args.width is not None else _terminal_width()
+    out.write(chart(vals, width=width, height=args.height, log=args.log) + "\n\n")
     rows = [[p.label, p.step, fmt(p.value)] for p in _phases.key_points(s, vals)]
-    out.write(table(rows, ["point", "step", "lr"]) + "\n")
+    out.write(table(rows, ["point", "step", _phases.value_label(s)]) + "\n")
     return 0
 
 
+def _terminal_width() -> int:
+    """Chart columns that fit the terminal: its width less the y labels (about 12 characters).
+
+    ``shutil.get_terminal_size`` reads ``COLUMNS``, then the terminal; when the output is not a
+    terminal (a pipe, a file) the chart keeps its default of 64 columns.
+    """
+    columns = shutil.get_terminal_size((0, 0)).columns
+    if columns <= 0:
+        return 64
+    return max(16, min(columns - 12, 1000))
+
+
 def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
-    raw, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    raw, s = _read(args.spec, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     horizon_known = args.steps is not None or args.total is not None
+    label = _phases.value_label(s)
     steps = _steps(args, [s])
     vals = _phases.values(s, steps)
     out.write(f"schedule: {raw!r}\n")
@@ -250,7 +302,7 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
     for a, b, trend, va, vb, kind in _phases.phases(s, vals):
         values = fmt(va) if trend == "flat" else f"{fmt(va)} -> {fmt(vb)}"
         rows.append([f"{a}..{b}", trend, values, kind])
-    out.write(_indent(table(rows, ["steps", "trend", "lr", "starts at"])) + "\n\nphase changes:\n")
+    out.write(_indent(table(rows, ["steps", "trend", label, "starts at"])) + "\n\nphase changes:\n")
     evs = _phases.events(s, steps)
     if evs:
         rows = []
@@ -258,7 +310,8 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
             before = fmt(float(vals[e.step - 1]))
             after = fmt(float(vals[e.step + 1])) if e.step + 1 < steps else "-"
             rows.append([e.step, e.kind, e.source, before, fmt(float(vals[e.step])), after])
-        out.write(_indent(table(rows, ["step b", "kind", "from", "lr(b-1)", "lr(b)", "lr(b+1)"])) + "\n")
+        heads = ["step b", "kind", "from", f"{label}(b-1)", f"{label}(b)", f"{label}(b+1)"]
+        out.write(_indent(table(rows, heads)) + "\n")
     else:
         out.write("  none\n")
     i, top = _phases.peak(vals)
@@ -268,7 +321,9 @@ def _cmd_describe(args: argparse.Namespace, out: TextIO) -> int:
     out.write("".join(f"  - {w}\n" for w in warns) if warns else "  none\n")
     if not horizon_known:
         out.write("  (give --steps or --total, the length of training, to check the schedule against it)\n")
-    return 0
+    if s.is_multiplier:
+        out.write("\nthe values are factors of the optimizer's learning rate (a multiplier)\n")
+    return 1 if warns and args.strict else 0
 
 
 def _indent(text: str) -> str:
@@ -278,20 +333,78 @@ def _indent(text: str) -> str:
 # -- export -------------------------------------------------------------------
 
 
+#: rows formatted and written at a time: memory stays bounded for any --steps
+_EXPORT_CHUNK = 1 << 16
+
+
+def _export_chunks(s: Schedule, steps: int, fmt_name: str) -> Iterator[str]:
+    """The export text, piece by piece: ``s`` evaluated and formatted ``_EXPORT_CHUNK`` steps at a time.
+
+    CSV: ``step,lr`` then one row per step; JSON: ``{"schedule": repr, "steps": N, "lr": [...]}``,
+    the same text ``json.dumps`` writes.  ``repr`` of a float is the shortest text that reads back
+    to the same float64 (and what ``json`` writes).  JSON has no NaN or Infinity: a non-finite
+    value is a ``ValueError`` naming the step, never non-standard JSON.
+    """
+    if fmt_name == "csv":
+        yield "step,lr\n"
+    else:
+        yield '{"schedule": ' + json.dumps(repr(s)) + f', "steps": {steps}, "lr": ['
+    for a in range(0, steps, _EXPORT_CHUNK):
+        b = min(a + _EXPORT_CHUNK, steps)
+        vals = np.asarray(s(np.arange(a, b, dtype=np.float64)), dtype=np.float64)
+        if fmt_name == "csv":
+            yield "".join(f"{k},{v!r}\n" for k, v in zip(range(a, b), vals.tolist(), strict=True))
+            continue
+        bad = np.flatnonzero(~np.isfinite(vals))
+        if bad.size:
+            k = a + int(bad[0])
+            raise ValueError(
+                f"the value at step {k} is {float(vals[bad[0]])!r}: JSON has no NaN or Infinity (use --format csv)"
+            )
+        yield (", " if a else "") + ", ".join(map(repr, vals.tolist()))
+    if fmt_name == "json":
+        yield "]}\n"
+
+
+@contextlib.contextmanager
+def _atomic_text(path: str) -> Iterator[TextIO]:
+    """A text file that replaces ``path`` only once it is complete (see :func:`lrkit._files.atomic_write`).
+
+    Written to a temporary file in the same directory, flushed, ``fsync``-ed and renamed over
+    ``path``; on any failure (disk full, a file-size limit, an error while computing the values)
+    the temporary file is removed and ``path`` keeps its old content.
+    """
+    target = Path(path)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666  # os.open applies the umask, as open() does
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(target.parent)
+
+
 def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    _, s = _read(args.spec, args.steps_per_epoch, args.total or args.steps)
+    _, s = _read(args.spec, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     steps = _steps(args, [s])
-    vals = _phases.values(s, steps).tolist()
-    # repr of a float is the shortest text that reads back to the same float64
-    if args.format == "csv":
-        text = "step,lr\n" + "".join(f"{k},{v!r}\n" for k, v in enumerate(vals))
-    else:
-        text = json.dumps({"schedule": repr(s), "steps": steps, "lr": vals}) + "\n"
     if args.output in (None, "-"):
-        out.write(text)
-    else:
-        Path(args.output).write_text(text, encoding="utf-8")
-        out.write(f"wrote {args.output} ({steps} steps)\n")
+        for part in _export_chunks(s, steps, args.format):
+            out.write(part)
+        return 0
+    with _atomic_text(args.output) as f:
+        for part in _export_chunks(s, steps, args.format):
+            f.write(part)
+    out.write(f"wrote {args.output} ({steps} steps)\n")
     return 0
 
 
@@ -309,8 +422,8 @@ def _runs(mask: np.ndarray, limit: int = 8) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
-    _, a = _read(args.spec_a, args.steps_per_epoch, args.total or args.steps)
-    _, b = _read(args.spec_b, args.steps_per_epoch, args.total or args.steps)
+    _, a = _read(args.spec_a, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
+    _, b = _read(args.spec_b, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     steps = _steps(args, [a, b])
     va, vb = _phases.values(a, steps), _phases.values(b, steps)
     out.write(f"A: {a!r}\nB: {b!r}\nover {steps} steps (0..{steps - 1})")
@@ -343,6 +456,65 @@ def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     return 1
 
 
+# -- recommend ----------------------------------------------------------------
+
+
+def _cmd_recommend(args: argparse.Namespace, out: TextIO) -> int:
+    from .recommend import recommend
+
+    post_ln = True if args.post_ln else (False if args.pre_ln else None)
+    rec = recommend(
+        total_steps=args.total_steps,
+        optimizer=args.optimizer,
+        beta2=args.beta2,
+        lr=args.lr,
+        measured_lr=args.measured_lr,
+        base_lr=args.base_lr,
+        batch_size=args.batch_size,
+        ref_batch_size=args.ref_batch_size,
+        steps_per_epoch=args.steps_per_epoch,
+        post_ln=post_ln,
+        max_warmup_fraction=args.max_warmup_fraction,
+        decay=args.decay,
+        floor_ratio=args.floor_ratio,
+    )
+    out.write(str(rec) + "\n")
+    return 0
+
+
+def warmup_demo_cases(total_steps: int) -> dict[str, object]:
+    """The situations ``lrkit demo --warmup`` shows: label -> :class:`lrkit.recommend.Recommendation`."""
+    from .recommend import recommend
+
+    spe = max(total_steps // 90, 1)  # a 90-epoch run, as in Goyal et al.
+    return {
+        "AdamW, beta2 0.999": recommend(optimizer="adamw", total_steps=total_steps),
+        "Adam, beta2 0.98, Pre-LN": recommend(optimizer="adam", beta2=0.98, post_ln=False, total_steps=total_steps),
+        "Adam, beta2 0.98, Post-LN": recommend(optimizer="adam", beta2=0.98, post_ln=True, total_steps=total_steps),
+        "RAdam": recommend(optimizer="radam", total_steps=total_steps),
+        "SGD, 32x batch": recommend(optimizer="sgd", batch_size=8192, steps_per_epoch=spe, total_steps=total_steps),
+    }
+
+
+def _demo_warmup(args: argparse.Namespace, out: TextIO) -> int:
+    from .composition import scale
+    from .plotting import plot
+
+    cases = warmup_demo_cases(args.steps)
+    # each as a share of its own peak: Adam's 1e-3 and SGD's 3.2 on one axis
+    named = {label: scale(rec.schedule, 1.0 / rec.peak_lr) for label, rec in cases.items()}  # type: ignore[attr-defined]
+    _check_output(args.output)
+    plot(named, steps=args.steps, path=args.output, title="Warmup chosen by lrkit.recommend (LR / peak LR)")
+    out.write(f"The warmup lrkit.recommend chooses, over a {args.steps}-step run (docs/why-warmup.md):\n\n")
+    for label, rec in cases.items():
+        out.write(f"{label}: {rec.warmup_steps} warmup updates\n  {rec.spec}\n")  # type: ignore[attr-defined]
+        for r in rec.reasons:  # type: ignore[attr-defined]
+            if r.rule not in ("peak lr", "decay"):
+                out.write(f"  - {r.rule}: {r.decision}\n")
+    out.write(f"\nwrote {args.output}\n")
+    return 0
+
+
 # -- main ---------------------------------------------------------------------
 
 
@@ -350,16 +522,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lrkit",
         description="See, check and export learning-rate schedules.",
-        epilog="SPEC: a spec like 'warmup(cosine(1e-3, steps=10000), steps=500)', "
+        epilog="SPEC: a spec like 'warmup(cosine(1e-3), steps=500)', "
         "a .json/.yaml/.toml file, or inline JSON. Errors exit with code 2.",
     )
     parser.add_argument("--version", action="version", version=f"lrkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("demo", help="plot the seeds' schedules and summarise them")
+    p = sub.add_parser(
+        "demo",
+        help="plot the schedules lrkit grew from (Keras' tutorial schedules, the Transformer's, WarmupMultiStepLR) "
+        "and a plain warmup + cosine, and summarise them",
+    )
     p.add_argument("-o", "--output", metavar="FILE", default="lrkit-demo.png", help="image file (default %(default)s)")
     p.add_argument(
         "--steps", metavar="N", type=_positive_int("--steps", MAX_STEPS), default=40000, help="default %(default)s"
+    )
+    p.add_argument(
+        "--warmup", action="store_true", help="instead: the warmup lrkit.recommend chooses in five situations"
     )
     p.set_defaults(run=_cmd_demo)
 
@@ -376,7 +555,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="draw a schedule in the terminal, with its key points")
     p.add_argument("spec", metavar="SPEC")
     _add_horizon(p)
-    p.add_argument("--width", type=_positive_int("--width", 1000), default=64, help="chart columns (default 64)")
+    p.add_argument(
+        "--width",
+        type=_positive_int("--width", 1000),
+        help="chart columns (default: the terminal's width, 64 when the output is not a terminal)",
+    )
     p.add_argument("--height", type=_positive_int("--height", 200), default=12, help="chart rows (default 12)")
     p.add_argument("--log", action="store_true", help="log y axis")
     p.set_defaults(run=_cmd_show)
@@ -391,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("describe", help="phases, boundary values and warnings for likely mistakes")
     p.add_argument("spec", metavar="SPEC")
     _add_horizon(p)
+    p.add_argument("--strict", action="store_true", help="exit with code 1 when a warning is printed (for CI checks)")
     p.set_defaults(run=_cmd_describe)
 
     p = sub.add_parser("compare", help="where two schedules differ (exit code 1 when they do)")
@@ -400,6 +584,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=_nonneg_float("--rtol"), default=0.0, help="relative tolerance (default 0)")
     p.add_argument("--atol", type=_nonneg_float("--atol"), default=0.0, help="absolute tolerance (default 0)")
     p.set_defaults(run=_cmd_compare)
+
+    p = sub.add_parser("recommend", help="a warmup + decay schedule for your run, with each rule and its source")
+    p.add_argument("--total-steps", metavar="N", type=_positive_int("--total-steps"), required=True)
+    p.add_argument("--optimizer", choices=("adam", "adamw", "radam", "sgd"), default="adamw")
+    p.add_argument("--beta2", type=float, help="Adam's beta2 (default 0.999)")
+    p.add_argument("--lr", type=float, help="the peak LR, if you know it")
+    p.add_argument("--measured-lr", type=float, help="the suggestion of an LR range test (lrkit.torch.lr_range_test)")
+    p.add_argument("--base-lr", type=float, help="the LR tuned at --ref-batch-size (SGD: scaled linearly)")
+    p.add_argument("--batch-size", type=_positive_int("--batch-size"))
+    p.add_argument("--ref-batch-size", type=_positive_int("--ref-batch-size"), help="default 256 (Goyal et al.)")
+    p.add_argument("--steps-per-epoch", metavar="N", type=_positive_int("--steps-per-epoch"))
+    ln = p.add_mutually_exclusive_group()
+    ln.add_argument("--post-ln", action="store_true", help="a Post-LN Transformer (needs warmup)")
+    ln.add_argument("--pre-ln", action="store_true", help="a Pre-LN Transformer")
+    p.add_argument("--max-warmup-fraction", type=float, default=0.1, help="cap on the warmup (default %(default)s)")
+    p.add_argument("--decay", choices=("cosine", "wsd"), default="cosine")
+    p.add_argument("--floor-ratio", type=float, default=0.1, help="final LR / peak LR (default %(default)s)")
+    p.set_defaults(run=_cmd_recommend)
     return parser
 
 
@@ -414,27 +616,48 @@ def _one_line(exc: BaseException) -> str:
     return first
 
 
+class _ClosedOutput:
+    """Stands for a closed standard output (``lrkit ... >&-``): writing says so, in one line."""
+
+    def write(self, text: str) -> int:
+        raise OSError("cannot write the output: standard output is closed (redirect it, or give -o FILE)")
+
+    def flush(self) -> None:
+        pass
+
+
+def _error(text: str) -> None:
+    """Write one line on stderr; a closed or broken stderr loses the line, never the exit code."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(text)
+        stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 ``compare`` found a difference, 2 error)."""
-    out = sys.stdout
+    out: TextIO = sys.stdout if sys.stdout is not None else _ClosedOutput()  # type: ignore[assignment]
     try:
         args = build_parser().parse_args(argv)
         return int(args.run(args, out))
     except _UsageError as exc:
-        sys.stderr.write(f"lrkit: error: {exc}\n")
+        _error(f"lrkit: error: {exc}\n")
         return 2
     except BrokenPipeError:
         # the reader went away (lrkit export ... | head): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        sys.stderr.write("lrkit: interrupted\n")
+        _error("lrkit: interrupted\n")
         return 130
     except Exception as exc:
         if os.environ.get("LRKIT_DEBUG"):
             raise
-        sys.stderr.write(f"lrkit: error: {_one_line(exc)}\n")
+        _error(f"lrkit: error: {_one_line(exc)}\n")
         return 2
 
 

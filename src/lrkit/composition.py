@@ -13,14 +13,26 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import base as v
+import numpy as np
+
+from . import validators as v
 from ._backend import SCALAR, Namespace
 from .base import Schedule
 from .durations import Duration
+from .shapes import RAMPS, progress0
 
-__all__ = ["WARMUP_METHODS", "clip", "join", "product", "scale", "warmup"]
+__all__ = ["WARMUP_METHODS", "clip", "join", "multiplier", "product", "scale", "warmup"]
 
-WARMUP_METHODS = ("linear", "constant", "exponential", "cosine")
+#: the warmup shapes, by ``warmup(method=...)`` (see :data:`lrkit.shapes.RAMPS`).
+WARMUP_METHODS = tuple(RAMPS)
+_NO_EVENTS: tuple[tuple[float, str], ...] = ()
+
+
+def _torch_compiling() -> bool:
+    # Only called with torch tensors, so torch is already imported.
+    import torch
+
+    return bool(getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)())
 
 
 class warmup(Schedule):
@@ -33,17 +45,35 @@ class warmup(Schedule):
     * ``exponential``: ``start_factor ** (1 - a)`` (geometric; ``start_factor > 0``)
     * ``cosine``: ``start_factor + (1 - start_factor) * (1 - cos(π a)) / 2``
 
-    Multiplicative form (default, the seed's): ``f(t) * schedule(t)`` for
-    ``t < steps``, ``schedule(t)`` from ``t = steps`` on.  So ``s(0) =
-    start_factor * schedule(0)``; ``s(steps - 1)`` is still warming (for
-    ``constant``, still ``start_factor``); ``s(steps) = schedule(steps)``.
+    Prefix form (default; Hugging Face, optax's joins, torch's
+    ``SequentialLR``, timm's ``warmup_prefix``): the warmup ramps to
+    ``schedule(0)`` and the schedule's clock starts after it: ``f(t) *
+    schedule(0)`` for ``t < steps``, then ``schedule(t - steps)``, so
+    ``s(steps) = schedule(0)``, the peak.  A length the schedule leaves out
+    (``cosine(3e-4)``) is the rest of the run after the warmup.
 
-    Prefix form (``prefix=True``, like timm's ``warmup_prefix`` and optax's
-    joins): the warmup ramps to ``schedule(0)`` and the schedule's clock starts
-    after it: ``f(t) * schedule(0)`` for ``t < steps``, then
-    ``schedule(t - steps)``, so ``s(steps) = schedule(0)``.
+    Multiplicative form (``prefix=False``, the ``WarmupMultiStepLR`` lrkit
+    grew from): ``f(t) * schedule(t)`` for ``t < steps``, ``schedule(t)``
+    from ``t = steps`` on.  So ``s(0) = start_factor * schedule(0)``;
+    ``s(steps - 1)`` is still warming (for ``constant``, still
+    ``start_factor``); ``s(steps) = schedule(steps)``.  Use it when the
+    schedule's milestones are fixed in training time (a ``multistep`` at
+    epochs 10 and 12 whatever the warmup); use the prefix form for a decay
+    over the rest of the run.
 
     ``steps=0`` means no warmup (``s = schedule``).
+
+    Args:
+        schedule: any schedule.
+        steps: length of the warmup (0: none).
+        start_factor: the factor at step 0, in ``[0, 1]`` (``> 0`` for ``exponential``).
+        method: the shape of the ramp, a key of :data:`lrkit.shapes.RAMPS`.
+        prefix: run the schedule after the warmup (its clock starts at ``steps``); ``False``
+            multiplies the schedule's own first steps instead.
+
+    References:
+        Goyal et al., 2017, "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour"
+        (https://arxiv.org/abs/1706.02677), for the gradual linear warmup.
     """
 
     spec_name = "warmup"
@@ -55,7 +85,7 @@ class warmup(Schedule):
         steps: Duration,
         start_factor: float = 0.0,
         method: str = "linear",
-        prefix: bool = False,
+        prefix: bool = True,
     ) -> None:
         method = v.choice("method", method, WARMUP_METHODS)
         start_factor = v.real("start_factor", start_factor, low=0.0, high=1.0)
@@ -72,21 +102,37 @@ class warmup(Schedule):
         )
 
     def factor(self, t: Any, xp: Namespace = SCALAR) -> Any:
-        """The warmup factor ``f(t)`` (1.0 from ``t = steps`` on)."""
-        a = xp.minimum(t / max(float(self.steps), 1.0), 1.0)
-        sf = self.start_factor
-        if self.method == "linear":
-            f = sf * (1.0 - a) + a
-        elif self.method == "constant":
-            f = xp.where(a < 1.0, sf, 1.0)
-        elif self.method == "exponential":
-            f = sf ** (1.0 - a)
-        else:
-            f = sf + (1.0 - sf) * 0.5 * (1.0 - xp.cos(math.pi * a))
-        return f
+        """The warmup factor ``f(t)``: ``start_factor`` at 0, exactly 1.0 from ``t = steps`` on."""
+        return self._ramp(progress0(t, self._length, xp), xp, self.start_factor)
 
     def _derive(self) -> None:
         object.__setattr__(self, "_w", float(self.steps))  # read on every training step
+        object.__setattr__(self, "_length", max(float(self.steps), 1.0))
+        object.__setattr__(self, "_ramp", RAMPS[self.method])
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(self._w, "warmup end")] if self._w > 0 else _NO_EVENTS
+
+    def child_clocks(self) -> Any:
+        # The prefix form starts the schedule's clock after the warmup.
+        return [(self.schedule, float(self.steps) if self.prefix else 0.0, math.inf)]
+
+    @property
+    def is_multiplier(self) -> bool:
+        return self.schedule.is_multiplier
+
+    def structural_warnings(self) -> list[str]:
+        """A multiplicative warmup ramps to ``schedule(steps)``: if the schedule already decays, its peak is missed."""
+        if self.prefix or self.steps == 0:
+            return []
+        start, target = float(self.schedule(0)), float(self.schedule(self.steps))
+        if target < 0.99 * start:
+            return [
+                f"peak never reached: the warmup multiplies a schedule that already decays during its "
+                f"{self.steps} steps, so it ramps to {target:.6g}, not {start:.6g}; the prefix form "
+                f"(warmup(..., prefix=True), the default) starts the schedule after the warmup"
+            ]
+        return []
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         w = self._w
@@ -115,6 +161,13 @@ class join(Schedule):
     next piece starts: ``s(b - 1)`` is the previous piece at its local step
     ``b - 1 - start``, ``s(b)`` is the next piece at 0.  The last piece runs
     forever.
+
+    On NumPy arrays and torch tensors each piece is evaluated on its own steps
+    only (O(steps x log pieces), bit-identical to evaluating every piece
+    everywhere).  On jax arrays, and inside ``torch.compile``, every piece is
+    evaluated on every step and selected with ``where`` (O(pieces x steps)):
+    under ``jax.jit`` the steps are traced, and grouping them by piece would
+    need shapes that depend on their values.
     """
 
     spec_name = "join"
@@ -132,20 +185,93 @@ class join(Schedule):
             raise ValueError(
                 f"boundaries must have one entry fewer than schedules ({len(pieces)} schedules), got {list(bounds)}"
             )
+        kinds = {p.is_multiplier for p in pieces}
+        if len(kinds) > 1:
+            raise ValueError(
+                "schedules mix learning rates and multipliers: "
+                + ", ".join(
+                    f"schedules[{i}] is a {'multiplier' if p.is_multiplier else 'learning rate'}"
+                    for i, p in enumerate(pieces)
+                )
+                + "; scale the multipliers to learning rates with scale(s, lr)"
+            )
         self._init(schedules=pieces, boundaries=bounds)
+
+    @property
+    def is_multiplier(self) -> bool:
+        return self.schedules[0].is_multiplier
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if xp is SCALAR:
             k = bisect.bisect_right(self.boundaries, t)
             return self.schedules[k]._eval(t - (self.boundaries[k - 1] if k else 0), xp)
+        if xp.name == "numpy" or (xp.name == "torch" and not _torch_compiling()):
+            return self._eval_grouped(t, xp)
+        # jax (traced under jit: no data-dependent shapes) and torch.compile graphs: every piece on every
+        # step, selected with where; O(pieces x steps) but traceable.
         out = self.schedules[0]._eval(t, xp)
-        for b, piece in zip(self.boundaries, self.schedules[1:], strict=False):
+        for b, piece in zip(map(float, self.boundaries), self.schedules[1:], strict=False):
+            # b as a float: JAX reads a Python int >= 2**31 as an overflowing int32.
             out = xp.where(t >= b, piece._eval(xp.maximum(t - b, 0.0), xp), out)
         return out
 
+    def _eval_grouped(self, t: Any, xp: Namespace) -> Any:
+        """Each piece evaluated on its own steps only: O(steps x log pieces) instead of O(pieces x steps).
+
+        ``searchsorted`` gives each step its piece; steps are grouped by piece (already grouped when
+        they are sorted, as ``arange`` is, else by a stable sort of the piece index) and each piece
+        runs once on its group.  The formulas are elementwise, so every value is bit-identical to
+        the ``where`` chain's.
+        """
+        if xp.name == "numpy":
+            flat = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
+            piece_of = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), flat, side="right")
+            out = np.empty(flat.shape, dtype=np.float64)
+            counts = np.bincount(piece_of, minlength=len(self.schedules))
+            if flat.size < 2 or bool((piece_of[1:] >= piece_of[:-1]).all()):
+                order = None
+            else:  # uint16 keys sort by radix, in O(steps)
+                keys = piece_of.astype(np.uint16) if len(self.schedules) <= 2**16 else piece_of
+                order = np.argsort(keys, kind="stable")
+        else:
+            torch = xp.torch  # type: ignore[attr-defined]
+            flat = t.reshape(-1)
+            edges = torch.as_tensor(self.boundaries, dtype=flat.dtype, device=flat.device)
+            piece_of = torch.searchsorted(edges, flat.contiguous(), right=True)
+            out = torch.empty_like(flat)
+            counts = torch.bincount(piece_of, minlength=len(self.schedules)).tolist()
+            if flat.numel() < 2 or bool((piece_of[1:] >= piece_of[:-1]).all()):
+                order = None
+            else:
+                order = torch.sort(piece_of, stable=True).indices
+        start = 0
+        for k, count in enumerate(counts):
+            count = int(count)
+            if count == 0:
+                continue
+            idx: Any = slice(start, start + count) if order is None else order[start : start + count]
+            start += count
+            local = flat[idx]
+            if k:
+                local = xp.maximum(local - self.boundaries[k - 1], 0.0)
+            out[idx] = self.schedules[k]._eval(local, xp)
+        return out.reshape(t.shape)
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(b), "join") for b in self.boundaries]
+
+    def child_clocks(self) -> Any:
+        starts = (0.0, *map(float, self.boundaries))
+        ends = (*map(float, self.boundaries), math.inf)
+        return list(zip(self.schedules, starts, ends, strict=True))
+
 
 class scale(Schedule):
-    """``factor * schedule(t)`` (also written ``schedule * factor``)."""
+    """``factor * schedule(t)`` (also written ``schedule * factor``).
+
+    Scaling a :func:`multiplier` by a learning rate gives learning rates:
+    ``scale(hf.get_cosine_schedule_with_warmup(...), 3e-4)`` is an LR schedule.
+    """
 
     spec_name = "scale"
     _positional = 2
@@ -156,9 +282,15 @@ class scale(Schedule):
     def _eval(self, t: Any, xp: Namespace) -> Any:
         return self.factor * self.schedule._eval(t, xp)
 
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
 
 class product(Schedule):
-    """The product of several schedules (also written ``a * b``)."""
+    """The product of several schedules (also written ``a * b``).
+
+    A multiplier when every factor is one; a learning rate as soon as one factor is.
+    """
 
     spec_name = "product"
 
@@ -170,11 +302,18 @@ class product(Schedule):
             raise ValueError(f"schedules must hold at least 2 schedules to multiply, got {len(pieces)}")
         self._init(schedules=pieces)
 
+    @property
+    def is_multiplier(self) -> bool:
+        return all(p.is_multiplier for p in self.schedules)
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         out = self.schedules[0]._eval(t, xp)
         for piece in self.schedules[1:]:
             out = out * piece._eval(t, xp)
         return out
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
 
 
 class clip(Schedule):
@@ -190,8 +329,49 @@ class clip(Schedule):
                 raise ValueError(f"upper must be >= lower ({lower!r}), got {upper!r}")
         self._init(schedule=v.schedule("schedule", schedule), lower=lower, upper=upper)
 
+    @property
+    def is_multiplier(self) -> bool:
+        return self.schedule.is_multiplier
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         out = xp.maximum(self.schedule._eval(t, xp), self.lower)
         if self.upper is not None:
             out = xp.minimum(out, self.upper)
         return out
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
+
+class multiplier(Schedule):
+    """Mark ``schedule``'s values as factors of a base learning rate, not learning rates.
+
+    The values are unchanged: ``multiplier(s)(t) == s(t)``.  What changes is
+    how the schedule may be used: ``lrkit.torch.Scheduler(opt, factor=m)``
+    multiplies each group's LR by it, while ``lr=m`` raises a ``TypeError``
+    (a factor peaking at 1.0 would silently train at LR 1.0); plots and
+    ``describe`` label the values "factor".  ``scale(m, lr)`` turns it into
+    learning rates.  The peers' factor presets (HF's ``get_*_schedule*``, and
+    the torch/timm presets without ``lr=``) return multipliers.
+
+    Args:
+        schedule: the factor schedule.
+    """
+
+    spec_name = "multiplier"
+
+    def __init__(self, schedule: Schedule) -> None:
+        schedule = v.schedule("schedule", schedule)
+        if isinstance(schedule, multiplier):
+            schedule = schedule.schedule  # marking twice means the same
+        self._init(schedule=schedule)
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return self.schedule._eval(t, xp)
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
+    @property
+    def is_multiplier(self) -> bool:
+        return True

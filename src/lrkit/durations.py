@@ -66,7 +66,14 @@ def resolve_duration(
     total_steps: int | None = None,
     name: str = "duration",
 ) -> int:
-    """Turn a duration into a whole number of steps (rounding: nearest, halves up)."""
+    """Turn a duration into a whole number of steps (rounding: nearest, halves up).
+
+    ``steps_per_epoch`` and ``total_steps``, when given, must be positive ints (``ValueError``
+    naming them otherwise, whatever the unit of ``value``).
+    """
+    for what, given in (("steps_per_epoch", steps_per_epoch), ("total_steps", total_steps)):
+        if given is not None and (isinstance(given, bool) or not isinstance(given, int) or given < 1):
+            raise ValueError(f"{what} must be a positive int, got {given!r}")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     amount, unit = parse_duration(value, name)
@@ -87,7 +94,8 @@ def parse_lrepochs(spec: str, steps_per_epoch: int) -> tuple[list[int], float]:
     """Parse the seed's ``--lrepochs "10,12,14,16:2"`` convention.
 
     The part before ``:`` lists the epochs at which the LR is divided, the part
-    after is the divisor.  Epochs become step milestones by multiplying with
+    after is the divisor, a finite number ``>= 1`` (dividing by less than 1 would
+    raise the LR, which ``multistep`` refuses as ``gamma > 1``).  Epochs become step milestones by multiplying with
     ``steps_per_epoch`` (``len(train_loader)``); the divisor becomes
     ``gamma = 1 / divisor``::
 
@@ -109,8 +117,11 @@ def parse_lrepochs(spec: str, steps_per_epoch: int) -> tuple[list[int], float]:
         divisor = float(divisor_part)
     except ValueError:
         raise ValueError(f"lrepochs divisor must be a number, got {divisor_part!r}") from None
-    if not math.isfinite(divisor) or divisor <= 0:
-        raise ValueError(f"lrepochs divisor must be a positive number, got {divisor_part!r}")
+    if not math.isfinite(divisor) or divisor < 1:
+        raise ValueError(
+            f"lrepochs divisor must be a positive number >= 1, finite (the LR is divided by it at each epoch), "
+            f"got {divisor_part.strip()[:40]!r}"
+        )
     if any(e < 0 for e in epochs):
         raise ValueError(f"lrepochs epochs must be >= 0, got {epochs}")
     if epochs != sorted(epochs):

@@ -12,10 +12,22 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from . import base as v
+from . import validators as v
 from ._backend import Namespace
-from .base import Schedule
+from .base import Schedule, every
 from .durations import Duration
+from .shapes import (
+    DECAYS,
+    INTERPOLATIONS,
+    RAMPS,
+    clamp01,
+    cosine_weight,
+    lerp,
+    power_weight,
+    progress,
+    progress0,
+    tanh_weight,
+)
 
 __all__ = [
     "constant",
@@ -39,20 +51,14 @@ __all__ = [
 ]
 
 _PI = math.pi
+#: restart events listed per ``cosine_restarts`` node (the periodic-event cap of :mod:`lrkit.base`).
+MAX_RESTART_EVENTS = 64
+_NO_EVENTS: tuple[tuple[float, str], ...] = ()
 
 
-def _clip01(xp: Namespace, x: Any) -> Any:
-    return xp.minimum(xp.maximum(x, 0.0), 1.0)
-
-
-def _blend(high: float, low: float, w: Any) -> Any:
-    """``high * w + low * (1 - w)``: exactly ``high`` at ``w = 1`` and ``low`` at ``w = 0``.
-
-    The textbook ``low + (high - low) * w`` is off by a rounding at ``w = 1``
-    (``0.01 + (0.001 - 0.01)`` is not ``0.001``), which would break the promise
-    of exact values at boundaries.
-    """
-    return high * w + low * (1.0 - w)
+def _open_length(name: str, value: Any, minimum: int = 1) -> Duration | None:
+    """A length that may be omitted (``None``: until the end of training, filled by ``resolve``)."""
+    return None if value is None else v.duration(name, value, minimum=minimum)
 
 
 def _keep_int(raw: Any, checked: float) -> float:
@@ -65,7 +71,11 @@ def _check_floor(floor: float, value: float, floor_name: str = "floor") -> None:
 
 
 class constant(Schedule):
-    """``value`` at every step."""
+    """``value`` at every step.
+
+    Args:
+        value: the learning rate (finite, ``>= 0``).
+    """
 
     spec_name = "constant"
 
@@ -75,6 +85,9 @@ class constant(Schedule):
     def _eval(self, t: Any, xp: Namespace) -> Any:
         return t * 0.0 + self.value
 
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
 
 class step(Schedule):
     """Decay by ``gamma`` every ``step_size`` steps (torch ``StepLR``).
@@ -82,6 +95,11 @@ class step(Schedule):
     ``value * gamma ** floor(t / step_size)``.  The decay happens *at* the
     boundary: ``s(step_size - 1) = value``, ``s(step_size) = value * gamma``.
     Periodic, so it never stops decaying.
+
+    Args:
+        value: the initial learning rate.
+        step_size: steps between two decays (``>= 1``).
+        gamma: the factor applied at each decay, in ``[0, 1]``.
     """
 
     spec_name = "step"
@@ -95,7 +113,10 @@ class step(Schedule):
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        return self.value * self.gamma ** xp.floor(t / self.step_size)
+        return self.value * xp.power(self.gamma, xp.floor_div(t, self.step_size))
+
+    def phase_events(self, horizon: float) -> Any:
+        return every(self.step_size, self.step_size, horizon, "drop")
 
 
 class multistep(Schedule):
@@ -105,6 +126,13 @@ class multistep(Schedule):
     milestone, ``s(m - 1) = value * gamma**k``, ``s(m) = value * gamma**(k+1)``.
     Milestones must not decrease; a repeated milestone decays once per
     repetition, as in torch.  After the last milestone the value holds.
+    Scalar evaluation is a binary search over a precomputed table of levels:
+    O(log milestones).
+
+    Args:
+        value: the learning rate before the first milestone.
+        milestones: steps (or durations such as ``'10ep'``) where the decays happen, non-decreasing.
+        gamma: the factor applied at each milestone, in ``[0, 1]``.
     """
 
     spec_name = "multistep"
@@ -117,13 +145,19 @@ class multistep(Schedule):
             gamma=v.real("gamma", gamma, low=0.0, high=1.0),
         )
 
+    def _derive(self) -> None:
+        # Look the levels up rather than raising gamma to the index: torch computes
+        # ``float ** int_tensor`` in float32, and a table is the same on every backend.
+        levels = tuple(self.value * self.gamma**k for k in range(len(self.milestones) + 1))
+        object.__setattr__(self, "_levels", levels)
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if not self.milestones:
             return t * 0.0 + self.value
-        # Look the levels up rather than raising gamma to the index: torch computes
-        # ``float ** int_tensor`` in float32, and a table is the same on every backend.
-        levels = [self.value * self.gamma**k for k in range(len(self.milestones) + 1)]
-        return xp.take(levels, xp.searchsorted_right(self.milestones, t), like=t)
+        return xp.take(self._levels, xp.searchsorted_right(self.milestones, t), like=t)
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(m), "milestone") for m in self.milestones]
 
 
 class piecewise_constant(Schedule):
@@ -134,6 +168,12 @@ class piecewise_constant(Schedule):
     With ``at_boundary="previous"`` (Keras' ``PiecewiseConstantDecay``) it starts
     one step later: ``s(b) = values[i]``, ``s(b + 1) = values[i+1]``.
     After the last boundary, ``values[-1]``.
+
+    Args:
+        boundaries: strictly increasing steps where the value changes.
+        values: one more value than boundaries.
+        at_boundary: ``"next"`` (the new value starts at the boundary) or
+            ``"previous"`` (Keras: the old value holds at the boundary).
     """
 
     spec_name = "piecewise_constant"
@@ -151,6 +191,11 @@ class piecewise_constant(Schedule):
             boundaries=bounds, values=vals, at_boundary=v.choice("at_boundary", at_boundary, ("next", "previous"))
         )
 
+    def _derive(self) -> None:
+        # The first whole step of each new value: Keras' "previous" rule keeps the old value at b.
+        shift = 0 if self.at_boundary == "next" else 1
+        object.__setattr__(self, "_first_steps", tuple(b + shift for b in self.boundaries))
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if self.at_boundary == "next":
             index = xp.searchsorted_right(self.boundaries, t)
@@ -158,14 +203,23 @@ class piecewise_constant(Schedule):
             index = xp.searchsorted_left(self.boundaries, t)
         return xp.take(self.values, index, like=t)
 
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(b), "boundary") for b in self._first_steps]
+
 
 class piecewise_interpolate(Schedule):
     """Interpolate between the points ``(boundaries[i], values[i])``.
 
     ``method="linear"`` (optax's ``piecewise_interpolate``) or ``"cosine"``
-    (half-cosine from one value to the next).  Exact at every boundary:
-    ``s(boundaries[i]) = values[i]``.  Before the first point ``values[0]``,
-    after the last ``values[-1]``.
+    (half-cosine from one value to the next): between ``b[i-1]`` and ``b[i]``,
+    ``INTERPOLATIONS[method](values[i-1], values[i], p)`` with ``p`` the
+    progress through the interval (:mod:`lrkit.shapes`).  Exact at every boundary: ``s(boundaries[i]) = values[i]``.
+    Before the first point ``values[0]``, after the last ``values[-1]``.
+
+    Args:
+        boundaries: strictly increasing steps of the points.
+        values: the value at each point (as many as boundaries).
+        method: ``"linear"`` or ``"cosine"``.
     """
 
     spec_name = "piecewise_interpolate"
@@ -177,7 +231,7 @@ class piecewise_interpolate(Schedule):
         vals = v.lr_values("values", values)
         if len(vals) != len(bounds):
             raise ValueError(f"values must have as many entries as boundaries ({len(bounds)}), got {list(vals)}")
-        self._init(boundaries=bounds, values=vals, method=v.choice("method", method, ("linear", "cosine")))
+        self._init(boundaries=bounds, values=vals, method=v.choice("method", method, tuple(INTERPOLATIONS)))
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         n = len(self.boundaries)
@@ -189,34 +243,52 @@ class piecewise_interpolate(Schedule):
         right_b = xp.take(self.boundaries, index, like=t)
         left_v = xp.take(self.values, index - 1, like=t)
         right_v = xp.take(self.values, index, like=t)
-        frac = _clip01(xp, (t - left_b) / (right_b - left_b))
-        if self.method == "linear":
-            return left_v + (right_v - left_v) * frac
-        return right_v + (left_v - right_v) * 0.5 * (1.0 + xp.cos(_PI * frac))
+        p = clamp01((t - left_b) / (right_b - left_b), xp)
+        return INTERPOLATIONS[self.method](left_v, right_v, p, xp)
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(b), "knot") for b in self.boundaries]
 
 
 class linear(Schedule):
     """Linear ramp from ``start`` to ``end`` over ``steps``, beginning at ``begin``.
 
-    ``start`` for ``t <= begin``; ``start + (end - start) * (t - begin) / steps``
-    in between; ``end`` from ``t = begin + steps`` on (optax ``linear_schedule``).
+    ``lerp(start, end, p)`` with ``p = clamp01((t - begin) / steps)``:
+    exactly ``start`` for ``t <= begin``, exactly ``end`` from
+    ``t = begin + steps`` on (optax ``linear_schedule``; torch ``LinearLR``
+    as factors).
+
+    Args:
+        start: the value up to ``begin``.
+        end: the value from ``begin + steps`` on (above ``start`` for a ramp, below for a decay).
+        steps: length of the ramp (``>= 1``); omitted: until the end of training, after ``begin``.
+        begin: step where the ramp starts.
     """
 
     spec_name = "linear"
     _positional = 2
     _duration_fields = frozenset({"steps", "begin"})
+    _open_ended_fields = frozenset({"steps"})
 
-    def __init__(self, start: float, end: float, steps: Duration, begin: Duration = 0) -> None:
+    def __init__(self, start: float, end: float, steps: Duration | None = None, begin: Duration = 0) -> None:
         self._init(
             start=v.lr_value("start", start),
             end=v.lr_value("end", end),
-            steps=v.duration("steps", steps, minimum=1),
+            steps=_open_length("steps", steps),
             begin=v.duration("begin", begin),
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        frac = _clip01(xp, (t - self.begin) / self.steps)
-        return self.start + (self.end - self.start) * frac
+        # Durations as floats: JAX reads a Python int >= 2**31 as an overflowing int32.
+        steps = float(self.steps)
+        p = progress0(t, steps, xp) if self.begin == 0 else progress(t, steps, xp, float(self.begin))
+        return lerp(self.start, self.end, p)
+
+    def phase_events(self, horizon: float) -> Any:
+        what = "decay" if self.end < self.start else "ramp"
+        if self.begin > 0:
+            yield float(self.begin), f"{what} start"
+        yield float(self.begin + self.steps), f"{what} end"
 
 
 class exponential(Schedule):
@@ -228,6 +300,14 @@ class exponential(Schedule):
     ``begin + k * decay_steps``.  Keeps decaying until it reaches ``floor``.
     ``decay_rate`` must be in ``(0, 1]`` (use ``warmup(method="exponential")``
     for growth).
+
+    Args:
+        value: the learning rate up to ``begin``.
+        decay_steps: steps over which the rate is multiplied by ``decay_rate``.
+        decay_rate: the factor per ``decay_steps``, in ``(0, 1]``.
+        staircase: decay in whole steps of ``decay_steps`` (``p`` floored).
+        begin: step where the decay starts (optax's ``transition_begin``).
+        floor: the lowest value (optax's ``end_value``), ``<= value``.
     """
 
     spec_name = "exponential"
@@ -255,11 +335,29 @@ class exponential(Schedule):
             floor=floor,
         )
 
+    def _derive(self) -> None:
+        # The first step at the floor, solved from value * rate ** ((t - begin) / decay_steps) == floor.
+        floor_step = None
+        if 0.0 < self.floor < self.value and self.decay_rate < 1.0:
+            k = math.log(self.floor / self.value) / math.log(self.decay_rate)
+            if self.staircase:
+                k = math.ceil(k)
+            floor_step = math.ceil(self.begin + k * self.decay_steps)
+        object.__setattr__(self, "_floor_step", floor_step)
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        p = xp.maximum(t - self.begin, 0.0) / self.decay_steps
+        # floor_div/power: exact whole periods and no float32 rounding of decay_rate raised to p under jax.
+        shifted = xp.maximum(t - float(self.begin), 0.0)
+        p = xp.floor_div(shifted, self.decay_steps) if self.staircase else shifted / float(self.decay_steps)
+        return xp.maximum(self.value * xp.power(self.decay_rate, p), self.floor)
+
+    def phase_events(self, horizon: float) -> Any:
+        if self.begin > 0:
+            yield float(self.begin), "decay start"
         if self.staircase:
-            p = xp.floor(p)
-        return xp.maximum(self.value * self.decay_rate**p, self.floor)
+            yield from every(self.begin + self.decay_steps, self.decay_steps, horizon, "drop")
+        if self._floor_step is not None:
+            yield float(self._floor_step), "decay end"
 
 
 class inverse_time(Schedule):
@@ -270,6 +368,13 @@ class inverse_time(Schedule):
     ``power=0.5`` with ``decay_rate=1`` is the "rsqrt with a timescale" decay
     ``value / sqrt(1 + t / decay_steps)`` (HF's ``get_inverse_sqrt_schedule``,
     T5-style), which unlike ``inverse_sqrt`` does not hold before decaying.
+
+    Args:
+        value: the learning rate at step 0.
+        decay_steps: the time scale of the decay.
+        decay_rate: how fast it decays (``>= 0``).
+        staircase: floor ``p`` to whole periods.
+        power: the exponent of the denominator (``>= 0``).
     """
 
     spec_name = "inverse_time"
@@ -288,9 +393,7 @@ class inverse_time(Schedule):
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        p = t / self.decay_steps
-        if self.staircase:
-            p = xp.floor(p)
+        p = xp.floor_div(t, self.decay_steps) if self.staircase else t / float(self.decay_steps)
         denominator = 1.0 + self.decay_rate * p
         if self.power == 1.0:
             return self.value / denominator
@@ -298,6 +401,9 @@ class inverse_time(Schedule):
             return self.value / xp.sqrt(denominator)
         # (1 / d) ** power, not d ** -power: a base <= 1 can only underflow to 0, never overflow.
         return self.value * (1.0 / denominator) ** self.power
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS  # decays from step 0 on, without a phase change
 
 
 class inverse_power(Schedule):
@@ -307,6 +413,11 @@ class inverse_power(Schedule):
     ``t = steps`` on (continuous there: ``s(steps) = value``).  With
     ``power=1`` and a warmup of ``steps`` this is the seed's custom Keras
     schedule; with ``power=0.5`` it is ``inverse_sqrt``.
+
+    Args:
+        value: the learning rate held up to ``steps``.
+        steps: the step where the decay starts (``>= 1``).
+        power: the exponent of the decay (``>= 0``).
     """
 
     spec_name = "inverse_power"
@@ -320,14 +431,26 @@ class inverse_power(Schedule):
         )
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        return self.value * (self.steps / xp.maximum(t, self.steps)) ** self.power
+        steps = float(self.steps)  # a float: JAX reads a Python int >= 2**31 as an overflowing int32
+        return self.value * (steps / xp.maximum(t, steps)) ** self.power
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(self.steps), "decay start")]
 
 
 class inverse_sqrt(Schedule):
     """Hold, then decay as ``1/sqrt(t)`` (fairseq/T5-style ``inverse_sqrt``).
 
     ``value`` for ``t < steps``; ``value * sqrt(steps / t)`` from ``t = steps``.
-    Wrap it in ``warmup(..., steps=steps)`` for fairseq's schedule.
+    Wrap it in ``warmup(..., steps=steps, prefix=False)`` for fairseq's schedule.
+
+    Args:
+        value: the learning rate held up to ``steps``.
+        steps: the step where the decay starts (``>= 1``).
+
+    References:
+        Vaswani et al., 2017, "Attention Is All You Need" (https://arxiv.org/abs/1706.03762);
+        fairseq's ``inverse_sqrt`` scheduler.
     """
 
     spec_name = "inverse_sqrt"
@@ -337,7 +460,11 @@ class inverse_sqrt(Schedule):
         self._init(value=v.lr_value("value", value), steps=v.duration("steps", steps, minimum=1))
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        return self.value * xp.sqrt(self.steps / xp.maximum(t, self.steps))
+        steps = float(self.steps)  # a float: JAX reads a Python int >= 2**31 as an overflowing int32
+        return self.value * xp.sqrt(steps / xp.maximum(t, steps))
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(self.steps), "decay start")]
 
 
 class polynomial(Schedule):
@@ -349,17 +476,30 @@ class polynomial(Schedule):
     horizon becomes ``decay_steps * ceil(t / decay_steps)`` (1 at ``t = 0``), so
     ``s(k * decay_steps) = end_value`` and the next step jumps back up (Keras'
     definition).
+
+    Args:
+        value: the learning rate at step 0.
+        decay_steps: length of the decay (``>= 1``); omitted: until the end of training.
+        end_value: the value reached at ``decay_steps``.
+        power: the exponent (``1`` is linear).
+        cycle: restart the decay every ``decay_steps`` (Keras' ``cycle=True``).
     """
 
     spec_name = "polynomial"
     _duration_fields = frozenset({"decay_steps"})
+    _open_ended_fields = frozenset({"decay_steps"})
 
     def __init__(
-        self, value: float, decay_steps: Duration, end_value: float = 0.0, power: float = 1.0, cycle: bool = False
+        self,
+        value: float,
+        decay_steps: Duration | None = None,
+        end_value: float = 0.0,
+        power: float = 1.0,
+        cycle: bool = False,
     ) -> None:
         self._init(
             value=v.lr_value("value", value),
-            decay_steps=v.duration("decay_steps", decay_steps, minimum=1),
+            decay_steps=_open_length("decay_steps", decay_steps),
             end_value=v.lr_value("end_value", end_value),
             power=v.real("power", power, low=0.0),
             cycle=v.flag("cycle", cycle),
@@ -367,12 +507,18 @@ class polynomial(Schedule):
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if self.cycle:
-            horizon = self.decay_steps * xp.maximum(xp.ceil(t / self.decay_steps), 1.0)
+            horizon = float(self.decay_steps) * xp.maximum(xp.ceil_div(t, self.decay_steps), 1.0)
             p = t / horizon
         else:
-            p = xp.minimum(t, float(self.decay_steps)) / self.decay_steps
-        w = (1.0 - p) ** self.power
-        return _blend(self.value, self.end_value, w)
+            p = progress0(t, float(self.decay_steps), xp)
+        # clamp01: under jax.jit, XLA on CPU computes t / L as t * (1 / L) fused into 1 - p, which can
+        # land a hair below 0 at p = 1, and a negative base to a fractional power is NaN.
+        return lerp(self.end_value, self.value, power_weight(clamp01(p, xp), xp, self.power))
+
+    def phase_events(self, horizon: float) -> Any:
+        if self.cycle:
+            return every(self.decay_steps, self.decay_steps, horizon, "restart")
+        return [(float(self.decay_steps), "decay end")]
 
 
 class cosine(Schedule):
@@ -389,15 +535,28 @@ class cosine(Schedule):
     oscillating after ``steps`` instead of holding (with ``cycles=0.5`` it
     rises back to ``value`` at ``2 * steps``), as HF's
     ``get_cosine_schedule_with_warmup`` does past ``num_training_steps``.
+
+    Args:
+        value: the learning rate at step 0.
+        steps: length of the decay (``>= 1``); omitted: until the end of training (see ``resolve``).
+        floor: the value reached at ``steps`` (``<= value``).
+        exponent: raise the cosine weight to this power (optax's ``exponent``).
+        cycles: number of cosine periods over ``steps`` (0.5: a half cosine).
+        periodic: keep oscillating after ``steps`` instead of holding.
+
+    References:
+        Loshchilov & Hutter, 2016, "SGDR: Stochastic Gradient Descent with Warm Restarts"
+        (https://arxiv.org/abs/1608.03983).
     """
 
     spec_name = "cosine"
     _duration_fields = frozenset({"steps"})
+    _open_ended_fields = frozenset({"steps"})
 
     def __init__(
         self,
         value: float,
-        steps: Duration,
+        steps: Duration | None = None,
         floor: float = 0.0,
         exponent: float = 1.0,
         cycles: float = 0.5,
@@ -408,7 +567,7 @@ class cosine(Schedule):
         _check_floor(floor, value)
         self._init(
             value=value,
-            steps=v.duration("steps", steps, minimum=1),
+            steps=_open_length("steps", steps),
             floor=floor,
             exponent=v.real("exponent", exponent, low=0.0, low_open=True),
             cycles=v.real("cycles", cycles, low=0.0, low_open=True),
@@ -419,11 +578,20 @@ class cosine(Schedule):
         object.__setattr__(self, "_angle", 2.0 * _PI * self.cycles)
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        p = (t if self.periodic else xp.minimum(t, self.steps)) / self.steps
-        c = 0.5 * (1.0 + xp.cos(self._angle * p))
+        steps = float(self.steps)  # a float: JAX reads a Python int >= 2**31 as an overflowing int32
+        x = t if self.periodic else xp.minimum(t, steps)  # min(t, steps) / steps is progress0
+        if self.periodic or self.cycles != 0.5:
+            # Whole cosine periods dropped, and the rest folded, where the backend would lose
+            # precision (float32 jax); the same t elsewhere.
+            x = xp.wrap_steps(x, steps / self.cycles, even=True)
+        p = x / steps
+        w = cosine_weight(p, xp, self._angle)
         if self.exponent != 1.0:
-            c = c**self.exponent
-        return self.value * c + self.floor * (1.0 - c)  # _blend, inlined: the training loop's hottest line
+            w = w**self.exponent
+        return lerp(self.floor, self.value, w)
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(self.steps), "decay end")]
 
 
 class cosine_restarts(Schedule):
@@ -437,6 +605,17 @@ class cosine_restarts(Schedule):
     ``S_i``); ``s(S_i - 1)`` is the last, lowest value of the previous period.
     Periodic by definition.  ``floor`` is not scaled by ``m_mul`` (Keras' rule).
     ``1 <= t_mul <= 1e6``.
+
+    Args:
+        value: the learning rate at each restart of the first period.
+        period: length of the first period (``>= 1``).
+        t_mul: each period is ``t_mul`` times longer than the one before.
+        m_mul: each restart peaks ``m_mul`` times lower than the one before.
+        floor: the value approached at the end of every period.
+
+    References:
+        Loshchilov & Hutter, 2016, "SGDR: Stochastic Gradient Descent with Warm Restarts"
+        (https://arxiv.org/abs/1608.03983).
     """
 
     spec_name = "cosine_restarts"
@@ -457,40 +636,67 @@ class cosine_restarts(Schedule):
             floor=floor,
         )
 
+    def _start(self, i: Any) -> Any:
+        """``S_i``, the first step of period ``i`` (a float or an array of them)."""
+        if self.t_mul == 1.0:
+            return i * float(self.period)
+        return float(self.period) * (self.t_mul**i - 1.0) / (self.t_mul - 1.0)
+
+    def _length(self, i: Any) -> Any:
+        """The length of period ``i``."""
+        return float(self.period) if self.t_mul == 1.0 else float(self.period) * self.t_mul**i
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         period, t_mul = float(self.period), self.t_mul
         if t_mul == 1.0:
-            i = xp.floor(t / period)
-            start = i * period
-            length = period
-        else:
-            # The cap keeps the log finite for astronomically large steps.
-            i = xp.floor(xp.log(1.0 + xp.minimum(t / period, 1e300 / (t_mul - 1.0)) * (t_mul - 1.0)) / math.log(t_mul))
-            # The log can land a hair off at exact restarts: correct i with the
-            # exact start of its period, computed in steps.
-            start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
-            i = xp.where(start > t, i - 1.0, i)
-            # The next start is start + length: never form t_mul ** (i + 1), which
-            # overflows (OverflowError on Python floats) for a large t_mul.
-            start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
-            i = xp.where(start + period * t_mul**i <= t, i + 1.0, i)
-            start = period * (t_mul**i - 1.0) / (t_mul - 1.0)
-            length = period * t_mul**i
-        x = _clip01(xp, (t - start) / length)
-        return _blend(self.value, self.floor, self.m_mul**i * 0.5 * (1.0 + xp.cos(_PI * x)))
+            # The period index and the position in it in whole steps (exact on integer jax steps).
+            i, r = xp.divmod_steps(t, period)
+            return lerp(self.floor, self.value, xp.power(self.m_mul, i) * cosine_weight(clamp01(r / period, xp), xp))
+        # The cap keeps the log finite for astronomically large steps.
+        i = xp.floor(xp.log(1.0 + xp.minimum(t / period, 1e300 / (t_mul - 1.0)) * (t_mul - 1.0)) / math.log(t_mul))
+        # The log can land a hair off at exact restarts: correct i with the
+        # exact start of its period, computed in steps.
+        i = xp.where(self._start(i) > t, i - 1.0, i)
+        # The next start is start + length: never form t_mul ** (i + 1), which
+        # overflows (OverflowError on Python floats) for a large t_mul.
+        i = xp.where(self._start(i) + self._length(i) <= t, i + 1.0, i)
+        x = clamp01((t - self._start(i)) / self._length(i), xp)
+        return lerp(self.floor, self.value, self.m_mul**i * cosine_weight(x, xp))
+
+    def phase_events(self, horizon: float) -> Any:
+        for i in range(1, MAX_RESTART_EVENTS + 1):
+            try:
+                start = self._start(float(i))
+            except OverflowError:  # t_mul ** i past the float range: no further restart is reachable
+                return
+            if start >= horizon:
+                return
+            yield start, "restart"
 
 
 class cyclic(Schedule):
     """Cyclical learning rate (torch ``CyclicLR``, Smith 2017).
 
     A triangle from ``low`` up to ``high`` over ``up_steps`` and back over
-    ``down_steps`` (default ``up_steps``).  With ``C = up + down``,
-    ``cycle = floor(1 + t / C)``, ``x = 1 + t / C - cycle``: scale is
-    ``x / r`` while ``x <= r = up / C``, else ``(x - 1) / (r - 1)``, and
-    ``s(t) = low + (high - low) * scale * amp`` with ``amp`` 1
-    (``triangular``), ``0.5 ** (cycle - 1)`` (``triangular2``) or
-    ``gamma ** t`` (``exp_range``).  ``s(0) = low``, ``s(up) = high * amp``,
-    ``s(C) = low``.  Periodic by definition.
+    ``down_steps`` (default ``up_steps``).  With ``C = up + down``, the cycle
+    index ``i = floor(t / C)`` and the position ``x = t - i * C`` (in steps):
+    scale is ``x / up`` while ``x <= up``, else ``(C - x) / down``, and
+    ``s(t) = lerp(low, high, scale * amp)`` with ``amp`` 1 (``triangular``),
+    ``0.5 ** i`` (``triangular2``) or ``gamma ** t`` (``exp_range``); torch's
+    ``CyclicLR`` up to a rounding.  ``s(0) = low``, ``s(up) = high * amp``,
+    ``s(C) = low``, all exact.  Periodic by definition.
+
+    Args:
+        low: the value at the start of every cycle.
+        high: the peak of the first cycle (``>= low``).
+        up_steps: steps from ``low`` to the peak (``>= 1``).
+        down_steps: steps from the peak back to ``low`` (default ``up_steps``).
+        mode: ``"triangular"``, ``"triangular2"`` (amplitude halves every cycle) or ``"exp_range"``.
+        gamma: the per-step amplitude factor of ``exp_range``, in ``(0, 1]``.
+
+    References:
+        Smith, 2017, "Cyclical Learning Rates for Training Neural Networks"
+        (https://arxiv.org/abs/1506.01186).
     """
 
     spec_name = "cyclic"
@@ -519,21 +725,29 @@ class cyclic(Schedule):
             gamma=v.real("gamma", gamma, low=0.0, high=1.0, low_open=True),
         )
 
-    def _eval(self, t: Any, xp: Namespace) -> Any:
+    def _derive(self) -> None:
         up = float(self.up_steps)
         down = up if self.down_steps is None else float(self.down_steps)
-        total = up + down
-        ratio = up / total
-        cycle = xp.floor(1.0 + t / total)
-        x = 1.0 + t / total - cycle
-        scale = xp.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        object.__setattr__(self, "_up", up)
+        object.__setattr__(self, "_down", down)
+        object.__setattr__(self, "_cycle", up + down)
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        # The position in the cycle in steps (exact for whole steps), not torch's fraction
+        # ``1 + t / C - cycle``, which misses the peak by a rounding when up != down.
+        index, pos = xp.divmod_steps(t, self._cycle)
+        scale = xp.where(pos <= self._up, pos / self._up, (self._cycle - pos) / self._down)
         if self.mode == "triangular":
             amp = 1.0
         elif self.mode == "triangular2":
-            amp = 0.5 ** (cycle - 1.0)
+            amp = 0.5**index
         else:
             amp = self.gamma**t
-        return self.low + (self.high - self.low) * scale * amp
+        return lerp(self.low, self.high, scale * amp)
+
+    def phase_events(self, horizon: float) -> Any:
+        yield from every(float(self.up_steps), self._cycle, horizon, "cycle peak")
+        yield from every(self._cycle, self._cycle, horizon, "cycle start")
 
 
 class one_cycle(Schedule):
@@ -549,22 +763,36 @@ class one_cycle(Schedule):
     ``s(0) = initial``, ``s(e1) = max_value``, ``s(total_steps - 1)`` is the
     minimum, held after (torch still evaluates ``t = total_steps``, its cosine
     rising past the minimum, and raises from ``total_steps + 1``).
+
+    Args:
+        max_value: the peak learning rate.
+        total_steps: the length of the cycle (``>= 2``); omitted: the whole run (see ``resolve``).
+        pct_start: the share of the cycle spent rising, in ``(0, 1)``.
+        anneal: ``"cos"`` or ``"linear"``.
+        div_factor: ``initial = max_value / div_factor``.
+        final_div_factor: the minimum is ``initial / final_div_factor``.
+        three_phase: rise, fall back to ``initial``, then anneal to the minimum (fastai's variant).
+
+    References:
+        Smith & Topin, 2017, "Super-Convergence: Very Fast Training of Neural Networks Using
+        Large Learning Rates" (https://arxiv.org/abs/1708.07120).
     """
 
     spec_name = "one_cycle"
     _duration_fields = frozenset({"total_steps"})
+    _open_ended_fields = frozenset({"total_steps"})
 
     def __init__(
         self,
         max_value: float,
-        total_steps: Duration,
+        total_steps: Duration | None = None,
         pct_start: float = 0.3,
         anneal: str = "cos",
         div_factor: float = 25.0,
         final_div_factor: float = 1e4,
         three_phase: bool = False,
     ) -> None:
-        total = v.duration("total_steps", total_steps, minimum=2)
+        total = _open_length("total_steps", total_steps, minimum=2)
         pct = v.real("pct_start", pct_start, low=0.0, high=1.0, low_open=True, high_open=True)
         three = v.flag("three_phase", three_phase)
         if isinstance(total, int):
@@ -592,24 +820,35 @@ class one_cycle(Schedule):
             return (e1, float(2 * pct * total) - 2, float(total) - 1)
         return (e1, float(total) - 1)
 
-    def _anneal(self, xp: Namespace, a: float, b: float, p: Any) -> Any:
-        if self.anneal == "cos":
-            return b + (a - b) / 2.0 * (xp.cos(_PI * p) + 1.0)
-        return (b - a) * p + a
-
-    def _eval(self, t: Any, xp: Namespace) -> Any:
+    def _derive(self) -> None:
         initial = self.max_value / self.div_factor
         minimum = initial / self.final_div_factor
         ends = self._phase_ends(self.total_steps, self.pct_start, self.three_phase)
         levels = (initial, self.max_value, initial, minimum) if self.three_phase else (initial, self.max_value, minimum)
-        start = 0.0
+        # phase k runs from starts[k] to ends[k], from levels[k] to levels[k + 1]
+        phases = tuple((0.0 if k == 0 else ends[k - 1], ends[k], levels[k], levels[k + 1]) for k in range(len(ends)))
+        object.__setattr__(self, "_phases", phases)
+        object.__setattr__(self, "_anneal", INTERPOLATIONS["cosine" if self.anneal == "cos" else "linear"])
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        anneal = self._anneal
+        if xp.name == "python":  # one step: evaluate only its own phase
+            phase = self._phases[-1]  # held after the last phase ends
+            for candidate in self._phases:
+                if t <= candidate[1]:
+                    phase = candidate
+                    break
+            start, end, a, b = phase
+            return anneal(a, b, clamp01((t - start) / (end - start), xp), xp)
         out = None
-        for k in range(len(ends) - 1, -1, -1):
-            start = 0.0 if k == 0 else ends[k - 1]
-            p = _clip01(xp, (t - start) / (ends[k] - start))
-            value = self._anneal(xp, levels[k], levels[k + 1], p)
-            out = value if out is None else xp.where(t <= ends[k], value, out)
+        for start, end, a, b in reversed(self._phases):
+            value = anneal(a, b, clamp01((t - start) / (end - start), xp), xp)
+            out = value if out is None else xp.where(t <= end, value, out)
         return out
+
+    def phase_events(self, horizon: float) -> Any:
+        kinds = ("warmup end", "phase end", "decay end") if self.three_phase else ("warmup end", "decay end")
+        return [(end, kind) for (_, end, _, _), kind in zip(self._phases, kinds, strict=True)]
 
 
 class noam(Schedule):
@@ -618,6 +857,14 @@ class noam(Schedule):
     ``scale * d_model ** -0.5 * min(t ** -0.5, t * warmup_steps ** -1.5)``:
     ``s(0) = 0``, linear rise to the peak ``scale * (d_model * warmup_steps) ** -0.5``
     at ``t = warmup_steps``, then ``∝ 1/sqrt(t)``.
+
+    Args:
+        d_model: the model width (> 0).
+        warmup_steps: the step of the peak (``>= 1``).
+        scale: a constant factor (Vaswani et al. use 1).
+
+    References:
+        Vaswani et al., 2017, "Attention Is All You Need", eq. 3 (https://arxiv.org/abs/1706.03762).
     """
 
     spec_name = "noam"
@@ -637,6 +884,9 @@ class noam(Schedule):
         falling = 1.0 / xp.sqrt(xp.maximum(t, w))
         return self.scale * self.d_model**-0.5 * xp.where(t < w, rising, falling)
 
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(self.warmup_steps), "warmup end")]
+
 
 class wsd(Schedule):
     """Warmup-stable-decay (a.k.a. trapezoid): ramp, hold, cool down.
@@ -648,17 +898,32 @@ class wsd(Schedule):
     ``cosine`` ``(1 + cos(π p)) / 2`` or ``1-sqrt`` ``1 - sqrt(p)``.
     The decay starts at ``D = warmup_steps + stable_steps``: ``s(D) = value``;
     ``s(D + decay_steps) = floor``, held after.
+
+    Args:
+        value: the learning rate of the stable phase.
+        warmup_steps: length of the linear warmup (0: none).
+        stable_steps: length of the stable phase; omitted: what the run leaves after the warmup and the cooldown.
+        decay_steps: length of the cooldown (``>= 1``); omitted: the rest of the run after the stable phase.
+        decay: the cooldown shape, ``"linear"``, ``"cosine"`` or ``"1-sqrt"`` (:data:`lrkit.shapes.DECAYS`).
+        floor: the value at the end of the cooldown.
+        start_factor: the warmup starts at ``start_factor * value``.
+
+    References:
+        Hu et al., 2024, "MiniCPM" (https://arxiv.org/abs/2404.06395); Hägele et al., 2024,
+        "Scaling Laws and Compute-Optimal Training Beyond Fixed Training Durations"
+        (https://arxiv.org/abs/2405.18392), for the 1-sqrt cooldown.
     """
 
     spec_name = "wsd"
     _duration_fields = frozenset({"warmup_steps", "stable_steps", "decay_steps"})
+    _open_ended_fields = frozenset({"stable_steps", "decay_steps"})
 
     def __init__(
         self,
         value: float,
         warmup_steps: Duration,
-        stable_steps: Duration,
-        decay_steps: Duration,
+        stable_steps: Duration | None = None,
+        decay_steps: Duration | None = None,
         decay: str = "linear",
         floor: float = 0.0,
         start_factor: float = 0.0,
@@ -666,29 +931,53 @@ class wsd(Schedule):
         value = v.lr_value("value", value)
         floor = v.lr_value("floor", floor)
         _check_floor(floor, value)
+        if stable_steps is None and decay_steps is None:
+            raise TypeError(
+                "wsd() needs stable_steps or decay_steps: one of them may be omitted, meaning "
+                "'until the end of training' (e.g. wsd(3e-4, warmup_steps='1%', decay_steps='10%'))"
+            )
         self._init(
             value=value,
             warmup_steps=v.duration("warmup_steps", warmup_steps),
-            stable_steps=v.duration("stable_steps", stable_steps),
-            decay_steps=v.duration("decay_steps", decay_steps, minimum=1),
-            decay=v.choice("decay", decay, ("linear", "cosine", "1-sqrt")),
+            stable_steps=None if stable_steps is None else v.duration("stable_steps", stable_steps),
+            decay_steps=_open_length("decay_steps", decay_steps),
+            decay=v.choice("decay", decay, tuple(DECAYS)),
             floor=floor,
             start_factor=v.real("start_factor", start_factor, low=0.0, high=1.0),
         )
 
+    def _fill_open_ended(
+        self, params: dict[str, Any], missing: list[str], rest: int, start: int, total: int | None
+    ) -> dict[str, Any]:
+        # One of the two is omitted (checked at construction): it takes what the other phases leave.
+        (name,) = missing
+        other = params["decay_steps"] if name == "stable_steps" else params["stable_steps"]
+        left = rest - params["warmup_steps"] - other
+        minimum = 0 if name == "stable_steps" else 1
+        if left < minimum:
+            raise ValueError(
+                f"wsd.{name} is omitted ('until the end of training'), but the warmup ({params['warmup_steps']}) and "
+                f"the other phase ({other}) already take the {rest} steps left for this schedule"
+            )
+        return {**params, name: left}
+
+    def _derive(self) -> None:
+        object.__setattr__(self, "_decay_start", float(self.warmup_steps + self.stable_steps))
+        object.__setattr__(self, "_weight", DECAYS[self.decay])
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         w = float(self.warmup_steps)
-        decay_start = w + self.stable_steps
-        ramp = self.start_factor + (1.0 - self.start_factor) * t / max(w, 1.0)
-        p = _clip01(xp, (t - decay_start) / self.decay_steps)
-        if self.decay == "linear":
-            f = 1.0 - p
-        elif self.decay == "cosine":
-            f = 0.5 * (1.0 + xp.cos(_PI * p))
-        else:
-            f = 1.0 - xp.sqrt(p)
-        decayed = _blend(self.value, self.floor, f)
+        ramp = RAMPS["linear"](progress0(t, max(w, 1.0), xp), xp, self.start_factor)
+        p = progress(t, float(self.decay_steps), xp, self._decay_start)
+        decayed = lerp(self.floor, self.value, self._weight(p, xp))
         return xp.where(t < w, self.value * ramp, decayed)
+
+    def phase_events(self, horizon: float) -> Any:
+        if self.warmup_steps > 0:
+            yield float(self.warmup_steps), "warmup end"
+        if self.stable_steps > 0:
+            yield self._decay_start, "decay start"
+        yield self._decay_start + self.decay_steps, "decay end"
 
 
 class tanh(Schedule):
@@ -699,13 +988,24 @@ class tanh(Schedule):
     ``(1 - tanh(lower)) / 2`` (0.99999917 for ``lower=-7``), not exactly
     ``value``; ``s(steps)`` is ``floor + (value - floor) * (1 - tanh(upper)) / 2``,
     held after.
+
+    Args:
+        value: the learning rate the decay starts from (approximately).
+        steps: length of the decay (``>= 1``); omitted: until the end of training.
+        floor: the value approached at the end.
+        lower, upper: the tanh's argument runs from ``lower`` to ``upper``.
+
+    References:
+        Hsueh et al., 2019, "Stochastic Gradient Descent with Hyperbolic-Tangent Decay on
+        Classification" (https://arxiv.org/abs/1806.01593).
     """
 
     spec_name = "tanh"
     _duration_fields = frozenset({"steps"})
+    _open_ended_fields = frozenset({"steps"})
 
     def __init__(
-        self, value: float, steps: Duration, floor: float = 0.0, lower: float = -7.0, upper: float = 3.0
+        self, value: float, steps: Duration | None = None, floor: float = 0.0, lower: float = -7.0, upper: float = 3.0
     ) -> None:
         value = v.lr_value("value", value)
         floor = v.lr_value("floor", floor)
@@ -714,8 +1014,11 @@ class tanh(Schedule):
         upper = v.real("upper", upper)
         if upper <= lower:
             raise ValueError(f"upper must be > lower ({lower!r}), got {upper!r}")
-        self._init(value=value, steps=v.duration("steps", steps, minimum=1), floor=floor, lower=lower, upper=upper)
+        self._init(value=value, steps=_open_length("steps", steps), floor=floor, lower=lower, upper=upper)
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        p = xp.minimum(t, float(self.steps)) / self.steps
-        return _blend(self.value, self.floor, 0.5 * (1.0 - xp.tanh(self.lower * (1.0 - p) + self.upper * p)))
+        p = progress0(t, float(self.steps), xp)
+        return lerp(self.floor, self.value, tanh_weight(p, xp, self.lower, self.upper))
+
+    def phase_events(self, horizon: float) -> Any:
+        return [(float(self.steps), "decay end")]

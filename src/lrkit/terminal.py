@@ -80,7 +80,14 @@ def chart(values: Sequence[float] | np.ndarray, *, width: int = 64, height: int 
         if span <= 0:
             return high
         frac = r / (height - 1)
-        return 10 ** (math.log10(low) + frac * span) if log else low + frac * span
+        if not log:
+            return low + frac * span
+        if r == height - 1:
+            return high  # 10 ** log10(high) may round past the largest float (OverflowError)
+        try:
+            return min(10 ** (math.log10(low) + frac * span), high)
+        except OverflowError:
+            return high
 
     labelled = {height - 1: _label(level(height - 1)), 0: _label(level(0))}
     labelled.setdefault((height - 1) // 2, _label(level((height - 1) // 2)))

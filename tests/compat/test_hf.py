@@ -31,6 +31,7 @@ import lrkit
 from lrkit.compat import hf as compat
 
 torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
 transformers_optimization = pytest.importorskip("transformers.optimization")
 
 EPS = 2.0**-52
@@ -79,7 +80,16 @@ def check(
 ) -> tuple[lrkit.Schedule, float]:
     """Step HF's scheduler and compare with ``lr * s(t)``; return the lrkit schedule and max |diff| in ulps."""
     ours = getattr(compat, name)(**kwargs, **(extra or {}))
+    assert ours.is_multiplier  # a factor without lr= (lr_init= keeps giving factors)
     theirs = hf_lrs(name, kwargs, steps, lrs)
+    # with lr= (the optimizer's LR, one group), an LR schedule: exactly LambdaLR's lr * factor(t)
+    with_lr = dict(extra or {})
+    with_lr["lr"] = with_lr.pop("lr_init", lrs[0])
+    absolute = getattr(compat, name)(**kwargs, **with_lr)
+    assert not absolute.is_multiplier
+    if len(lrs) == 1:
+        keep = [k for k in range(steps) if skip is None or not skip(k)]
+        np.testing.assert_allclose(absolute(np.arange(steps))[keep], theirs[keep, 0], rtol=0, atol=ulps * EPS * lrs[0])
     t = np.arange(steps)
     factors = ours(t.astype(np.float64))
     want = np.outer(factors, lrs)
@@ -108,7 +118,7 @@ def check(
 
 def test_constant_schedule() -> None:
     ours, _ = check("get_constant_schedule", {}, 50, far=[10**6])
-    assert ours == lrkit.constant(1.0)
+    assert ours == lrkit.multiplier(lrkit.constant(1.0))
 
 
 @pytest.mark.parametrize("warm", [0, 1, 10])
@@ -407,9 +417,11 @@ def test_invalid_input_raises_naming_what_hf_would_do(call: Callable[[], Any], m
 
 
 def test_lr_init_is_required_where_hf_reads_the_optimizer() -> None:
-    with pytest.raises(TypeError, match="lr_init"):
-        compat.get_polynomial_decay_schedule_with_warmup(0, 10)  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="min_lr needs lr_init"):
+    with pytest.raises(TypeError, match="needs lr=, the optimizer's initial lr"):
+        compat.get_polynomial_decay_schedule_with_warmup(0, 10)
+    with pytest.raises(TypeError, match="pass the optimizer's learning rate once"):
+        compat.get_polynomial_decay_schedule_with_warmup(0, 10, lr=0.1, lr_init=0.1)
+    with pytest.raises(TypeError, match="min_lr needs lr="):
         compat.get_cosine_with_min_lr_schedule_with_warmup(0, 10, min_lr=1e-4)
     with pytest.raises(TypeError, match="lr_init is only used with min_lr"):
         compat.get_cosine_with_min_lr_schedule_with_warmup(0, 10, min_lr_rate=0.1, lr_init=0.1)
@@ -430,6 +442,115 @@ def test_silent_hf_behaviours_that_lrkit_refuses_are_real() -> None:
 
 def test_results_are_plain_lrkit_schedules() -> None:
     s = compat.get_cosine_schedule_with_warmup(100, 1000)
-    assert s == lrkit.warmup(lrkit.cosine(1.0, 900, periodic=True), 100, prefix=True)
+    assert s == lrkit.multiplier(lrkit.warmup(lrkit.cosine(1.0, 900, periodic=True), 100, prefix=True))
+    assert repr(s) == "multiplier(warmup(cosine(1.0, steps=900, periodic=True), steps=100))"
     assert lrkit.parse(repr(s)) == s and lrkit.from_dict(s.to_dict()) == s
+    a = compat.get_cosine_schedule_with_warmup(100, 1000, lr=3e-4)
+    assert a == lrkit.scale(lrkit.warmup(lrkit.cosine(1.0, 900, periodic=True), 100), 3e-4) and not a.is_multiplier
     assert math.isfinite(s(2**40)) and s(2**40) >= 0
+
+
+# -- get_scheduler by name, from_training_args ---------------------------------------------------
+
+NAMES = [
+    ("linear", 10, 100, None),
+    ("cosine", 10, 100, {"num_cycles": 0.25}),
+    ("cosine_with_restarts", 10, 100, {"num_cycles": 3}),
+    ("polynomial", 10, 100, {"lr_end": 1e-3, "power": 2.0}),
+    ("constant", None, None, None),
+    ("constant_with_warmup", 7, None, None),
+    ("inverse_sqrt", 10, None, {"timescale": 25}),
+    ("cosine_with_min_lr", 10, 100, {"min_lr_rate": 0.1}),
+    ("cosine_with_min_lr", 0, 100, {"min_lr": 1e-3}),
+    ("warmup_stable_decay", 10, 100, {"num_decay_steps": 30, "decay_type": "linear"}),
+]
+
+
+@pytest.mark.parametrize(("name", "warm", "total", "extra"), NAMES)
+def test_get_scheduler_equals_transformers_get_scheduler(name: str, warm: Any, total: Any, extra: Any) -> None:
+    steps = 250
+    opt = optimizer([0.1])
+    real = transformers_optimization.get_scheduler(
+        name, opt, num_warmup_steps=warm, num_training_steps=total, scheduler_specific_kwargs=extra
+    )
+    want = np.empty(steps)
+    for t in range(steps):
+        want[t] = opt.param_groups[0]["lr"]
+        opt.step()
+        real.step()
+    kw = {"num_warmup_steps": warm, "num_training_steps": total, "scheduler_specific_kwargs": extra}
+    s = compat.get_scheduler(name, lr=0.1, **kw)
+    assert not s.is_multiplier
+    np.testing.assert_allclose(s(np.arange(steps)), want, rtol=0, atol=ULPS * EPS * 0.1)
+    if name != "polynomial" and not (extra and "min_lr" in extra):  # those read the optimizer's LR
+        f = compat.get_scheduler(transformers.SchedulerType(name), **kw)
+        assert f.is_multiplier
+        np.testing.assert_allclose(0.1 * f(np.arange(steps)), want, rtol=0, atol=ULPS * EPS * 0.1)
+
+
+def test_get_scheduler_refuses_what_is_not_a_schedule() -> None:
+    with pytest.raises(TypeError, match=r"lrkit\.Plateau"):
+        compat.get_scheduler("reduce_lr_on_plateau")
+    with pytest.raises(ValueError, match="cosine_warmup_with_min_lr"):
+        compat.get_scheduler("cosine_warmup_with_min_lr", num_warmup_steps=1, num_training_steps=10)
+    with pytest.raises(ValueError, match="name must be one of"):
+        compat.get_scheduler("cosine_annealing")
+    with pytest.raises(TypeError, match="needs num_training_steps"):
+        compat.get_scheduler("linear", num_warmup_steps=1)
+    # every SchedulerType name is known
+    assert {t.value for t in transformers.SchedulerType} <= set(compat._BY_NAME)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"lr_scheduler_type": "cosine", "warmup_steps": 0.1, "learning_rate": 3e-4},  # a ratio: ceil(0.1 * 95) = 10
+        {"lr_scheduler_type": "linear", "warmup_steps": 0.013, "learning_rate": 1e-3},  # ceil(1.235) = 2
+        {"lr_scheduler_type": "linear", "warmup_steps": 7, "learning_rate": 1e-3},
+        {
+            "lr_scheduler_type": "cosine_with_min_lr",
+            "warmup_steps": 5,
+            "learning_rate": 2e-4,
+            "lr_scheduler_kwargs": {"min_lr": 2e-5},
+        },
+        {"lr_scheduler_type": "constant", "learning_rate": 5e-5},
+    ],
+)
+def test_from_training_args_equals_the_trainers_scheduler(kw: dict[str, Any], tmp_path: Any) -> None:
+    args = transformers.TrainingArguments(output_dir=str(tmp_path), report_to=[], **kw)
+    total = 95
+    opt = optimizer([args.learning_rate])
+    real = transformers_optimization.get_scheduler(
+        args.lr_scheduler_type,
+        opt,
+        num_warmup_steps=args.get_warmup_steps(total),
+        num_training_steps=total,
+        scheduler_specific_kwargs=args.lr_scheduler_kwargs,
+    )
+    want = np.empty(2 * total)
+    for t in range(2 * total):
+        want[t] = opt.param_groups[0]["lr"]
+        opt.step()
+        real.step()
+    s = compat.from_training_args(args, total)
+    assert not s.is_multiplier
+    np.testing.assert_allclose(s(np.arange(2 * total)), want, rtol=0, atol=ULPS * EPS * args.learning_rate)
+    # the warmup rounding is HF's: ceil of the ratio
+    warm = kw.get("warmup_steps", 0)
+    assert compat._warmup_from_args(args, total) == (math.ceil(total * warm) if 0 < warm < 1 else int(warm))
+
+
+def test_from_training_args_reads_older_warmup_ratio_and_json_kwargs() -> None:
+    from types import SimpleNamespace
+
+    # transformers < 5: warmup_steps = 0 and a separate warmup_ratio, rounded up: ceil(0.1 * 95) = 10
+    old = SimpleNamespace(
+        lr_scheduler_type="cosine_with_min_lr",
+        warmup_steps=0,
+        warmup_ratio=0.1,
+        learning_rate=1e-3,
+        lr_scheduler_kwargs='{"min_lr_rate": 0.1}',  # a JSON string, as given on the command line
+    )
+    s = compat.from_training_args(old, 95)
+    assert s == compat.get_cosine_with_min_lr_schedule_with_warmup(10, 95, min_lr_rate=0.1, lr=1e-3)
+    assert s(10) == pytest.approx(1e-3, rel=1e-15) and s(95) == pytest.approx(1e-4, rel=1e-12)

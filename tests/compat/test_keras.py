@@ -441,7 +441,7 @@ def test_errors_keras_also_raises(call: Callable[[], Any], keras_call: Callable[
         (
             lambda: compat.ExponentialDecay(0.001, 4000, 1.1),
             lambda: ks.ExponentialDecay(0.001, 4000, 1.1),
-            r"decay_rate must be <= 1, got 1.1: Keras accepts",
+            r"decay_rate must be <= 1, got 1.1 \(Keras accepts decay_rate > 1",
         ),
         (lambda: compat.ExponentialDecay(0.1, 10, 0.0), lambda: ks.ExponentialDecay(0.1, 10, 0.0), "decay_rate"),
         (lambda: compat.ExponentialDecay(0.1, 10, -0.5), lambda: ks.ExponentialDecay(0.1, 10, -0.5), "NaN"),

@@ -430,7 +430,8 @@ def test_random_exponential_decay(
     if stairs.size:
         k = optax_curve(theirs, stairs)
         now, before = ours(stairs.astype(np.float64)), ours((stairs - 1).astype(np.float64))
-        tol = TOL_U * U * init
+        # the same float32 error model as off the stairs: optax's rate ** p drifts with p (see exp_growth)
+        tol = TOL_U * U * (init * exp_growth(begin, steps, rate)(stairs) + np.abs(k))
         assert (np.minimum(np.abs(k - now), np.abs(k - before)) <= tol).all(), (stairs, k, now, before)
 
 
@@ -512,7 +513,10 @@ def test_measured_worst_differences() -> None:
         (lambda: compat.polynomial_schedule(1.0, 0.0, 1, -5), "transition_steps must be >= 1.*silently"),
         (lambda: compat.linear_schedule(0.0, 1.0, 10, -1), "transition_begin must be >= 0.*silently uses 0"),
         (lambda: compat.exponential_decay(1.0, 0, 0.5), "transition_steps must be >= 1.*silently"),
-        (lambda: compat.exponential_decay(1.0, 10, 0.0), "decay_rate must not be 0.*silently"),
+        (
+            lambda: compat.exponential_decay(1.0, 10, 0.0),
+            "decay_rate must be > 0, got 0.0 .*silently returns the constant",
+        ),
         (lambda: compat.exponential_decay(1.0, 10, 0.5, transition_begin=-3), "transition_begin.*silently uses 0"),
         (lambda: compat.warmup_constant_schedule(0.0, 1.0, 0), "warmup_steps must be >= 1.*never reaching"),
         (lambda: compat.exponential_decay(1.0, 10, 1.5), "decay_rate must be <= 1.*without bound"),
@@ -526,7 +530,10 @@ def test_measured_worst_differences() -> None:
         (lambda: compat.constant_schedule(-1.0), "value must be >= 0.*negative learning rate"),
         (lambda: compat.piecewise_constant_schedule(1.0, {10: -0.5}), "must be >= 0"),
         (lambda: compat.piecewise_constant_schedule(1.0, {-10: 0.5}), "must be >= 0.*from step 0"),
-        (lambda: compat.piecewise_constant_schedule(1.0, {10: 0.5, "10": 0.5}), "step 10 twice"),
+        (
+            lambda: compat.piecewise_constant_schedule(1.0, {10: 0.5, "10": 0.5}),
+            "must not repeat a value, got 10 twice",
+        ),
         (lambda: compat.piecewise_interpolate_schedule("cubic", 1.0), "interpolate_type must be"),
         (lambda: compat.warmup_cosine_decay_schedule(0.0, 1.0, 100, 100), "decay_steps must be > warmup_steps"),
         (lambda: compat.warmup_cosine_decay_schedule(0.0, 1.0, -1, 100), "warmup_steps must be >= 0"),

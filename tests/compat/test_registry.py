@@ -102,12 +102,16 @@ def test_unknown_names_are_not_presets(name: Any) -> None:
 
 
 def test_presets_rejects_an_unknown_peer() -> None:
-    with pytest.raises(ValueError, match="peer must be one of 'keras', 'optax', 'hf'; got 'tf'"):
+    with pytest.raises(ValueError, match=r"peer must be one of 'keras', 'optax', 'hf', .*; got 'tf'"):
         presets("tf")
 
 
 def test_preset_parameters_are_the_signature() -> None:
-    assert compat.preset_parameters("hf.get_linear_schedule_with_warmup") == ("num_warmup_steps", "num_training_steps")
+    assert compat.preset_parameters("hf.get_linear_schedule_with_warmup") == (
+        "num_warmup_steps",
+        "num_training_steps",
+        "lr",
+    )
     assert compat.preset_parameters("keras.CosineDecay") == tuple(
         inspect.signature(PRESETS["keras.CosineDecay"]).parameters
     )
@@ -169,7 +173,8 @@ def test_presets_nest_inside_native_schedules_and_each_other() -> None:
         "steps": 10,
         "schedule": {"type": "hf.get_linear_schedule_with_warmup", "num_warmup_steps": 0, "num_training_steps": 50},
     }
-    assert lrkit.from_dict(data) == lrkit.warmup(lrkit.linear(1.0, 0.0, 50), 10)
+    # a dict without prefix: the default; HF's presets are factors (multipliers)
+    assert lrkit.from_dict(data) == lrkit.warmup(lrkit.multiplier(lrkit.linear(1.0, 0.0, 50)), 10)
 
 
 # -- unknown names: SpecError with suggestions across native and preset names -----------------
@@ -212,7 +217,7 @@ def test_preset_validation_errors_become_spec_errors_naming_the_preset() -> None
     assert info.value.position == 0
     with pytest.raises(lrkit.SpecError, match=r"hf.get_cosine_schedule_with_warmup\(\): num_training_steps must be"):
         lrkit.from_dict({"type": "hf.get_cosine_schedule_with_warmup", "num_warmup_steps": 10, "num_training_steps": 5})
-    with pytest.raises(lrkit.SpecError, match=r"get_polynomial_decay_schedule_with_warmup\(\).*lr_init"):
+    with pytest.raises(lrkit.SpecError, match=r"get_polynomial_decay_schedule_with_warmup\(\).*needs lr="):
         lrkit.parse("hf.get_polynomial_decay_schedule_with_warmup(10, 100)")
 
 
@@ -249,7 +254,11 @@ for spec in ["torch.nn(1)", "jax.numpy(1)", "transformers.x(1)", "subprocess.run
         lrkit.parse(spec)
     except lrkit.SpecError:
         pass
-new = {m for m in set(sys.modules) - before if not m.startswith("lrkit.compat")}
+# the standard library's difflib/json may load lazily for a suggestion; no other module may
+new = {
+    m for m in set(sys.modules) - before
+    if not m.startswith("lrkit.compat") and m.split(".")[0].lstrip("_") not in sys.stdlib_module_names
+}
 assert not new, sorted(new)
 assert "torch" not in sys.modules and "jax" not in sys.modules and "transformers" not in sys.modules
 lrkit.parse("hf.get_constant_schedule()")
@@ -270,3 +279,126 @@ def test_the_command_line_accepts_preset_names() -> None:
     # Hand-derived: warmup 0, 1/2, then (4 - t) / 2 = 1, 1/2, 0.
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["step,lr", "0,0.0", "1,0.5", "2,1.0", "3,0.5", "4,0.0"]
+
+
+# -- the core registry: one place for every name ---------------------------------------------
+
+
+def test_the_compat_views_are_the_core_registry() -> None:
+    from lrkit import registry
+
+    assert lrkit.REGISTRY is registry.SCHEDULES
+    assert compat.PRESETS is registry.PRESETS
+    assert compat.PEERS == registry.peers() and registry.peers()[:3] == ("keras", "optax", "hf")
+    assert "torch" in registry.peers()  # the other peers register after these, in registry.py's order
+    assert "PEERS" in dir(compat) and "optax" in dir(compat)
+    assert registry.lookup("cosine") is lrkit.cosine
+    assert registry.lookup("keras.CosineDecay") is PRESETS["keras.CosineDecay"]
+    with pytest.raises(KeyError):
+        registry.lookup("keras.nothing")
+    with pytest.raises(KeyError):
+        registry.preset_parameters("cosine")  # a native name is not a preset
+
+
+def test_a_peer_is_one_module_plus_one_registration_line() -> None:
+    # A peer registered by code (here: a module of a test peer) is reachable by every route, and the
+    # views show it; in the package the line goes at the end of lrkit/registry.py.
+    code = """
+import sys, types, lrkit
+from lrkit import registry, compat
+module = types.ModuleType("demo_peer_presets")
+module.__all__ = ["Half"]
+module.Half = lambda value, steps: lrkit.linear(value, value / 2, steps)
+sys.modules["demo_peer_presets"] = module
+registry.register_peer("demo", "demo_peer_presets")
+registry.register_peer("demo", "demo_peer_presets")  # the same line twice is harmless
+assert lrkit.parse("demo.Half(1.0, 10)") == lrkit.linear(1.0, 0.5, 10)
+assert lrkit.from_dict({"type": "demo.Half", "value": 1.0, "steps": 10}) == lrkit.linear(1.0, 0.5, 10)
+assert compat.PEERS[-1] == "demo" and "demo.Half" in compat.PRESETS and compat.presets("demo") == ["demo.Half"]
+assert compat.demo is module
+try:
+    registry.register_peer("demo", "os")
+except RuntimeError as exc:
+    assert "already registered" in str(exc)
+else:
+    raise AssertionError("a peer name must not silently change meaning")
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("bad", [("bad name", "m"), ("x", "os; rm"), ("x.y", "m"), (3, "m")])
+def test_register_peer_checks_its_arguments(bad: tuple[Any, Any]) -> None:
+    from lrkit import registry
+
+    with pytest.raises(TypeError):
+        registry.register_peer(*bad)
+
+
+@pytest.mark.parametrize(
+    ("spec", "suggested", "not_suggested"),
+    [
+        # a torch name is not a Keras one: only names whose last part is close, across prefixes
+        ("pytorch.CosineAnnealingLR(1, 10)", "'torch.CosineAnnealingLR'", "keras.CosineDecay"),
+        ("tf.CosineDecay(1, 10)", "'keras.CosineDecay'", "optax."),
+        ("lrkit.cosine(1, 10)", "'cosine'", "keras."),
+        ("keras.CosineDecy(1, 10)", "'keras.CosineDecay'", "optax."),
+        ("optax.CosineDecay(1, 10)", "'keras.CosineDecay'", "hf."),
+    ],
+)
+def test_suggestions_stay_within_a_peer_or_a_close_last_part(
+    spec: str, suggested: str | None, not_suggested: str
+) -> None:
+    with pytest.raises(lrkit.SpecError) as info:
+        lrkit.parse(spec)
+    message = str(info.value).splitlines()[0]
+    if suggested is None:
+        assert "did you mean" not in message and "is not a peer; the peers are keras, optax, hf" in message
+    else:
+        assert f"did you mean {suggested}" in message
+    assert not_suggested not in message.partition("did you mean")[2]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("step(0.1)", "step() needs step_size; call it as step(value, step_size, gamma=0.1)"),
+        ("warmup()", "warmup() needs schedule and steps"),
+        ("keras.CosineDecay(0.1)", "keras.CosineDecay() needs decay_steps; call it as keras.CosineDecay("),
+        ("hf.get_polynomial_decay_schedule_with_warmup(10, 100)", "needs lr=, the optimizer's initial lr"),
+        ("hf.get_constant_schedule(1)", "hf.get_constant_schedule() takes at most 0 positional arguments"),
+        ("linear(1, 0, 10, 0, 5)", "linear() takes at most 4 positional arguments (start, end, steps, begin), got 5"),
+        ("keras.CosineDecay(0.1, 10, initial_learning_rate=1)", "got parameter 'initial_learning_rate' twice"),
+    ],
+)
+def test_call_errors_read_like_lrkit(spec: str, message: str) -> None:
+    with pytest.raises(lrkit.SpecError) as info:
+        lrkit.parse(spec)
+    text = str(info.value)
+    assert message in text and "positional argument:" not in text and "__init__" not in text
+
+
+def test_call_errors_from_dicts_read_like_lrkit() -> None:
+    with pytest.raises(lrkit.SpecError, match=r"step\(\) needs step_size"):
+        lrkit.from_dict({"type": "step", "value": 0.1})
+    with pytest.raises(lrkit.SpecError, match=r"optax.linear_schedule\(\) needs transition_steps"):
+        lrkit.from_dict({"type": "optax.linear_schedule", "init_value": 0, "end_value": 1})
+
+
+def test_native_specs_and_misspellings_load_no_compat_module() -> None:
+    # The registry imports a peer module only for a name with that peer's prefix, or to suggest a
+    # preset for a misspelled name; a well-formed native spec never loads one.
+    code = """
+import sys, lrkit
+lrkit.parse("warmup(cosine(1, 10), steps=2, prefix=False)")
+lrkit.from_dict({"type": "warmup", "schedule": {"type": "constant", "value": 1}, "steps": 5})
+try:
+    lrkit.parse("cosine(1)")
+except lrkit.SpecError:
+    pass
+assert not [m for m in sys.modules if m.startswith("lrkit.compat")], sorted(sys.modules)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

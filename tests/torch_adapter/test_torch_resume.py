@@ -118,7 +118,7 @@ def test_resume_at_any_step_gives_the_uninterrupted_lrs(schedule, k, optimizer_f
 
 def test_state_dict_is_plain_data_of_constant_size() -> None:
     opt = make_opt()
-    s = Scheduler(opt, factor=lrkit.warmup(lrkit.cosine(1.0, steps=10_000), steps=100), plateau=Plateau())
+    s = Scheduler(opt, factor=lrkit.warmup(lrkit.cosine(1.0, steps=10_000), steps=100, prefix=False), plateau=Plateau())
     size0 = len(json.dumps(s.state_dict()))
     for _ in range(1000):
         update(opt)
@@ -133,7 +133,7 @@ def test_state_dict_is_plain_data_of_constant_size() -> None:
 
 def test_set_step_jumps_anywhere() -> None:
     opt = make_opt()
-    sched = lrkit.warmup(lrkit.multistep(1.0, [50, 80], gamma=0.5), steps=10)
+    sched = lrkit.warmup(lrkit.multistep(1.0, [50, 80], gamma=0.5), steps=10, prefix=False)
     s = Scheduler(opt, factor=sched)
     expected = uninterrupted(sched, 100)
     for k in (99, 0, 10, 49, 50, 9):
@@ -144,8 +144,8 @@ def test_set_step_jumps_anywhere() -> None:
 
 
 def test_mismatch_raise_shows_both_specs() -> None:
-    old = lrkit.warmup(lrkit.cosine(1.0, steps=1000), steps=100)
-    new = lrkit.warmup(lrkit.cosine(1.0, steps=2000), steps=100)
+    old = lrkit.warmup(lrkit.cosine(1.0, steps=1000), steps=100, prefix=False)
+    new = lrkit.warmup(lrkit.cosine(1.0, steps=2000), steps=100, prefix=False)
     opt = make_opt()
     s = Scheduler(opt, factor=old)
     for _ in range(7):
@@ -243,7 +243,7 @@ CHILD = textwrap.dedent(
 
 
 def test_resume_in_a_new_process(tmp_path: Path) -> None:
-    schedule = lrkit.warmup(lrkit.multistep(1.0, [60, 90], gamma=0.5), steps=50, start_factor=1 / 3)
+    schedule = lrkit.warmup(lrkit.multistep(1.0, [60, 90], gamma=0.5), steps=50, start_factor=1 / 3, prefix=False)
     k, total = 55, 120
     expected = uninterrupted(schedule, total)
     opt = make_opt()

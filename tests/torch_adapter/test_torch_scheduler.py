@@ -43,7 +43,9 @@ def update(opt: torch.optim.Optimizer) -> None:
 
 
 def test_import_lrkit_does_not_import_torch() -> None:
-    code = "import sys, lrkit; lrkit.warmup(lrkit.cosine(1.0, 10), 2)(3); assert 'torch' not in sys.modules"
+    code = (
+        "import sys, lrkit; lrkit.warmup(lrkit.cosine(1.0, 10), 2, prefix=False)(3); assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -59,7 +61,7 @@ def test_is_an_lr_scheduler_and_starts_at_step_0() -> None:
 
 def test_factor_mode_three_groups_matches_torch_linear_then_cosine() -> None:
     # torch's SequentialLR([LinearLR, CosineAnnealingLR]) stepped in lockstep is the peer; LinearLR's
-    # start_factor=0.25 over 8 steps and CosineAnnealingLR(T_max=20) are warmup(...) and cosine(...) in
+    # start_factor=0.25 over 8 steps and CosineAnnealingLR(T_max=20) are warmup(..., prefix=False) and cosine(...) in
     # lrkit's prefix form (the cosine clock starts after the warmup, as SequentialLR restarts it).
     ours, ref = three_groups(), three_groups()
     s = Scheduler(ours, factor=lrkit.warmup(lrkit.cosine(1.0, steps=20), steps=8, start_factor=0.25, prefix=True))
@@ -144,7 +146,8 @@ def test_epoch_durations_resolve_with_steps_per_epoch() -> None:
 def test_step_counts_only_real_updates() -> None:
     opt = one_group()
     s = Scheduler(opt, factor=lrkit.linear(1.0, 0.0, steps=10))
-    s.step()  # no optimizer update happened: nothing moves
+    with pytest.warns(UserWarning, match="before any optimizer update and with no gradients"):
+        s.step()  # no optimizer update happened: nothing moves (and with no gradients at all, it says so)
     assert s.last_epoch == 0 and lrs(opt) == [0.1]
     update(opt)
     s.step()
@@ -158,10 +161,14 @@ def test_gradient_accumulation_counts_optimizer_updates() -> None:
     # 4 micro-batches per update, scheduler stepped every micro-batch: only the updates count.
     opt = one_group()
     s = Scheduler(opt, factor=lrkit.linear(1.0, 0.0, steps=10))
-    for micro in range(12):
-        if micro % 4 == 3:
-            update(opt)
-        s.step()
+    param = opt.param_groups[0]["params"][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a micro-batch after a backward pass is a normal loop: no warning
+        for micro in range(12):
+            param.grad = torch.zeros_like(param)  # the micro-batch's backward
+            if micro % 4 == 3:
+                update(opt)
+            s.step()
     assert s.last_epoch == 3
 
 
@@ -320,7 +327,7 @@ def test_plateau_composes_with_warmup() -> None:
     opt = one_group(lr=1.0)
     s = Scheduler(
         opt,
-        factor=lrkit.warmup(lrkit.constant(1.0), steps=4),
+        factor=lrkit.warmup(lrkit.constant(1.0), steps=4, prefix=False),
         plateau=Plateau(factor=0.1, patience=0),
         count="calls",
     )

@@ -1,19 +1,30 @@
-"""HF transformers' schedule functions, by their own names and parameters, as lrkit *factor* schedules.
+"""HF transformers' schedule functions, by their own names and parameters, as lrkit schedules.
 
 Each ``get_*`` function takes the arguments of the ``transformers`` function of
 the same name *without* ``optimizer`` and ``last_epoch``, and returns the
 function HF hands to ``torch.optim.lr_scheduler.LambdaLR``: a factor, 1.0 at
-the peak, that multiplies each parameter group's initial learning rate.  Bind
-it the same way::
+the peak, that multiplies each parameter group's initial learning rate, typed
+as a :func:`lrkit.multiplier`.  Bind it the same way::
 
     >>> from lrkit.compat import hf
     >>> s = hf.get_linear_schedule_with_warmup(num_warmup_steps=100, num_training_steps=1000)
     >>> s
-    warmup(linear(1.0, 0.0, steps=900), steps=100, prefix=True)
+    multiplier(warmup(linear(1.0, 0.0, steps=900), steps=100))
     >>> s(0), s(50), s(100), s(550), s(1000)
     (0.0, 0.5, 1.0, 0.5, 0.0)
 
     # scheduler = lrkit.torch.Scheduler(optimizer, factor=s)   # == HF's LambdaLR, resumable
+
+With ``lr=`` (the optimizer's learning rate, keyword only) every function
+returns the learning rates instead, ``scale(factor, lr)``: exactly
+``LambdaLR``'s ``base_lr * factor(t)``::
+
+    >>> hf.get_linear_schedule_with_warmup(100, 1000, lr=3e-4)
+    scale(warmup(linear(1.0, 0.0, steps=900), steps=100), 0.0003)
+
+:func:`get_scheduler` takes every ``transformers.SchedulerType`` name, as
+``transformers.get_scheduler`` does, and :func:`from_training_args` builds the
+schedule HF's ``Trainer`` builds from its ``TrainingArguments``.
 
 The step ``t`` is ``LambdaLR``'s ``last_epoch``: the number of
 ``scheduler.step()`` calls, i.e. updates applied when it is stepped after each
@@ -33,26 +44,32 @@ parameter and saying what HF would do):
   ratios outside ``[0, 1]`` raise where HF yields a constant, a negative or a
   rising "decay".
 * Two HF functions read the optimizer's learning rate
-  (``optimizer.defaults["lr"]``): here it is the keyword-only ``lr_init``.
+  (``optimizer.defaults["lr"]``): here it is the keyword-only ``lr=`` (the
+  result is then an LR schedule).  ``lr_init=`` is its old name, still
+  accepted: it reads the same LR but keeps returning the factor, as it did.
 * Not provided: ``get_reduce_on_plateau_schedule`` (not a function of the
-  step; see ``lrkit.torch.Plateau``), ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate``
+  step; see ``lrkit.Plateau``), ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate``
   (its warmup ``(t + 1) / W`` and shifted decay clock are not an lrkit
-  building block), ``get_wsd_schedule(warmup_type="1-sqrt")`` (the same) and
-  ``get_inverse_sqrt_schedule`` with ``timescale > num_warmup_steps`` (that
-  needs the decay's clock to start *before* step 0, which lrkit cannot
-  express); each raises ``ValueError`` saying so.
+  building block) and ``get_wsd_schedule(warmup_type="1-sqrt")`` (the same);
+  the latter raises ``ValueError`` saying so.
+  ``get_inverse_sqrt_schedule`` is exact for every ``timescale`` (larger or
+  smaller than ``num_warmup_steps``): its decay ``1 / sqrt(1 + (t - W) / timescale)``
+  is ``lrkit.inverse_time(1.0, timescale, 1.0, power=0.5)`` on the clock that
+  starts after the warmup.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from ..base import Schedule
-from ..composition import join, warmup
+from ..composition import join, multiplier, scale, warmup
 from ..schedules import constant, cosine, cosine_restarts, inverse_time, linear, polynomial, wsd
-from ._checks import number, unit_interval, whole_steps
+from ..validators import bounded, choice, compare, divides, how_many_given, real, unsupported, whole, whole_steps
 
-__all__ = [
+__all__ = [  # the presets; from_training_args (it reads an object) is public but not a preset
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
     "get_cosine_schedule_with_warmup",
@@ -61,6 +78,7 @@ __all__ = [
     "get_inverse_sqrt_schedule",
     "get_linear_schedule_with_warmup",
     "get_polynomial_decay_schedule_with_warmup",
+    "get_scheduler",
     "get_wsd_schedule",
 ]
 
@@ -73,13 +91,18 @@ def _steps(name: str, value: Any, *, minimum: int = 0, what_hf_does: str = "") -
 
 
 def _cycles(name: str, value: Any) -> float:
-    out = number(name, value)
-    if out <= 0:
-        raise ValueError(
-            f"{name} must be > 0, got {value!r} (HF accepts it: 0 holds the factor at 1.0 until the end, "
-            "a negative count mirrors the positive one)"
-        )
-    return out
+    return bounded(
+        name,
+        value,
+        low=0,
+        low_open=True,
+        what_peer_does="HF accepts it: 0 holds the factor at 1.0 until the end, a negative count mirrors the "
+        "positive one",
+    )
+
+
+def _ratio(name: str, value: Any, what_hf_does: str = "HF's floor would be negative or above the peak") -> float:
+    return bounded(name, value, low=0, high=1, what_peer_does=what_hf_does)
 
 
 def _warmup_steps(value: Any) -> int:
@@ -91,10 +114,7 @@ def _warmup_steps(value: Any) -> int:
 def _decay_length(num_warmup_steps: int, num_training_steps: Any, *, after: str) -> int:
     """``num_training_steps - num_warmup_steps``, which must be >= 1."""
     total = _steps("num_training_steps", num_training_steps)
-    if total <= num_warmup_steps:
-        raise ValueError(
-            f"num_training_steps must be > num_warmup_steps ({num_warmup_steps}), got {num_training_steps!r} ({after})"
-        )
+    compare("num_training_steps", total, ">", num_warmup_steps, bound_name="num_warmup_steps", what_peer_does=after)
     return total - num_warmup_steps
 
 
@@ -109,31 +129,50 @@ def _after_warmup(num_warmup_steps: int, schedule: Schedule) -> Schedule:
     return warmup(schedule, num_warmup_steps, prefix=True)
 
 
+def _finish(factor: Schedule, lr: float | None) -> Schedule:
+    """``multiplier(factor)`` without ``lr=``; with it, the LR schedule ``scale(factor, lr)``.
+
+    ``scale`` computes ``lr * factor(t)``, exactly what torch's ``LambdaLR`` does with HF's function.
+    """
+    if lr is None:
+        return multiplier(factor)
+    return scale(factor, bounded("lr", lr, low=0, low_open=True, what_peer_does="the optimizer's learning rate"))
+
+
+def _optimizer_lr(lr: float | None, lr_init: float | None) -> float | None:
+    """The optimizer's LR from ``lr=`` or its old name ``lr_init=`` (not both)."""
+    if lr is not None and lr_init is not None:
+        raise TypeError("pass the optimizer's learning rate once: lr= (lr_init= is its old name)")
+    return lr if lr is not None else lr_init
+
+
 # -- the schedules ----------------------------------------------------------------------
 
 
-def get_constant_schedule() -> Schedule:
+def get_constant_schedule(*, lr: float | None = None) -> Schedule:
     """HF ``get_constant_schedule``: the factor 1.0 at every step (the optimizer's own LR).
 
-    Maps to ``lrkit.constant(1.0)``.
+    Maps to ``lrkit.multiplier(constant(1.0))`` (``scale(constant(1.0), lr)`` with ``lr=``).
     """
-    return constant(1.0)
+    return _finish(constant(1.0), lr)
 
 
-def get_constant_schedule_with_warmup(num_warmup_steps: int) -> Schedule:
+def get_constant_schedule_with_warmup(num_warmup_steps: int, *, lr: float | None = None) -> Schedule:
     """HF ``get_constant_schedule_with_warmup``: ``t / W`` for ``t < W``, then 1.0.
 
     ``s(0) = 0``, ``s(W - 1) = (W - 1) / W``, ``s(W) = 1``.  Maps to
-    ``lrkit.warmup(constant(1.0), W)`` (``constant(1.0)`` when ``W = 0``).
+    ``lrkit.warmup(constant(1.0), W, prefix=False)`` (``constant(1.0)`` when ``W = 0``).
 
     Difference: a negative ``num_warmup_steps`` raises ``ValueError`` (HF then
     has no warmup).
     """
     warm = _warmup_steps(num_warmup_steps)
-    return constant(1.0) if warm == 0 else warmup(constant(1.0), warm)
+    return _finish(constant(1.0) if warm == 0 else warmup(constant(1.0), warm, prefix=False), lr)
 
 
-def get_linear_schedule_with_warmup(num_warmup_steps: int, num_training_steps: int) -> Schedule:
+def get_linear_schedule_with_warmup(
+    num_warmup_steps: int, num_training_steps: int, *, lr: float | None = None
+) -> Schedule:
     """HF ``get_linear_schedule_with_warmup``: warmup ``t / W``, then linear from 1 to 0 at ``num_training_steps``.
 
     ``(N - t) / (N - W)`` for ``W <= t < N`` (``N = num_training_steps``),
@@ -146,11 +185,11 @@ def get_linear_schedule_with_warmup(num_warmup_steps: int, num_training_steps: i
     """
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(warm, num_training_steps, after="HF silently drops the factor to 0 after the warmup")
-    return _after_warmup(warm, linear(1.0, 0.0, length))
+    return _finish(_after_warmup(warm, linear(1.0, 0.0, length)), lr)
 
 
 def get_cosine_schedule_with_warmup(
-    num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5
+    num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5, *, lr: float | None = None
 ) -> Schedule:
     """HF ``get_cosine_schedule_with_warmup``: warmup ``t / W``, then ``(1 + cos(2π · num_cycles · p)) / 2``.
 
@@ -172,11 +211,11 @@ def get_cosine_schedule_with_warmup(
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(warm, num_training_steps, after="HF's cosine would then have a period of one step")
     cycles = _cycles("num_cycles", num_cycles)
-    return _after_warmup(warm, cosine(1.0, length, cycles=cycles, periodic=True))
+    return _finish(_after_warmup(warm, cosine(1.0, length, cycles=cycles, periodic=True)), lr)
 
 
 def get_cosine_with_hard_restarts_schedule_with_warmup(
-    num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1
+    num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1, *, lr: float | None = None
 ) -> Schedule:
     """HF ``get_cosine_with_hard_restarts_schedule_with_warmup``: ``num_cycles`` half cosines, then 0.
 
@@ -200,18 +239,18 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     """
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(warm, num_training_steps, after="HF's factor would be 0 from the end of the warmup on")
-    cycles = _cycles("num_cycles", num_cycles)
-    if not cycles.is_integer():
-        raise ValueError(f"num_cycles must be a whole number of cycles, got {num_cycles!r}")
-    n = int(cycles)
-    if length % n:
-        raise ValueError(
-            f"num_cycles ({n}) must divide num_training_steps - num_warmup_steps ({length}): HF would restart "
-            "between two steps, which lrkit's whole-step cosine_restarts cannot express exactly"
-        )
+    n = whole("num_cycles", _cycles("num_cycles", num_cycles), minimum=1, unit="cycles")
+    divides(
+        "num_cycles",
+        n,
+        "num_training_steps - num_warmup_steps",
+        length,
+        what_peer_does="HF would restart between two steps, which lrkit's whole-step cosine_restarts cannot "
+        "express exactly",
+    )
     if n == 1:
-        return _after_warmup(warm, cosine(1.0, length))
-    return _after_warmup(warm, join([cosine_restarts(1.0, length // n), constant(0.0)], [length]))
+        return _finish(_after_warmup(warm, cosine(1.0, length)), lr)
+    return _finish(_after_warmup(warm, join([cosine_restarts(1.0, length // n), constant(0.0)], [length])), lr)
 
 
 def get_polynomial_decay_schedule_with_warmup(
@@ -220,17 +259,20 @@ def get_polynomial_decay_schedule_with_warmup(
     lr_end: float = 1e-7,
     power: float = 1.0,
     *,
-    lr_init: float,
+    lr: float | None = None,
+    lr_init: float | None = None,
 ) -> Schedule:
     """HF ``get_polynomial_decay_schedule_with_warmup``: warmup ``t / W``, then a polynomial down to ``lr_end``.
 
     ``lr_end`` is an *absolute* learning rate, so the factor depends on the
     optimizer's learning rate, which HF reads from ``optimizer.defaults["lr"]``;
-    pass that value as ``lr_init`` (keyword only, required).  With
-    ``r = lr_end / lr_init`` and ``p = (t - W) / (N - W)``, the factor is
-    ``(1 - r) * (1 - p) ** power + r`` for ``W <= t <= N``, and ``r`` after.
+    pass that value as ``lr`` (keyword only, required; the result is then the
+    LR schedule ``scale(factor, lr)``), or as ``lr_init``, its old name, to get
+    the factor (a multiplier) as before.  With ``r = lr_end / lr`` and
+    ``p = (t - W) / (N - W)``, the factor is ``(1 - r) * (1 - p) ** power + r``
+    for ``W <= t <= N``, and ``r`` after.
 
-    Maps to ``lrkit.warmup(polynomial(1.0, N - W, end_value=lr_end / lr_init,
+    Maps to ``lrkit.warmup(polynomial(1.0, N - W, end_value=lr_end / lr,
     power=power), W, prefix=True)``.
 
     Quirks, copied: the default ``lr_end`` is ``1e-7``, not 0; HF uses
@@ -244,27 +286,39 @@ def get_polynomial_decay_schedule_with_warmup(
     holds 1.0 through ``N`` and drops to ``r`` at ``N + 1``; below 0 it divides
     by zero at ``N``); ``lr_end < 0`` raises.
     """
-    init = number("lr_init", lr_init)
-    end = number("lr_end", lr_end)
-    if end < 0:
-        raise ValueError(f"lr_end must be >= 0, got {lr_end!r} (HF accepts it and ends at a negative learning rate)")
-    if not init > end:
-        # HF raises the same: "lr_end (...) must be smaller than initial lr (...)"
-        raise ValueError(f"lr_end ({lr_end!r}) must be smaller than lr_init, the optimizer's initial lr ({lr_init!r})")
-    pw = number("power", power)
-    if pw <= 0:
-        raise ValueError(
-            f"power must be > 0, got {power!r} (HF's power = 0 holds the factor at 1.0 through num_training_steps "
-            "and drops to lr_end / lr_init one step later; power < 0 divides by zero there)"
+    if lr is None and lr_init is None:
+        raise TypeError(
+            "get_polynomial_decay_schedule_with_warmup needs lr=, the optimizer's initial lr: HF divides lr_end "
+            "by optimizer.defaults['lr']"
         )
+    init = real("lr" if lr is not None else "lr_init", _optimizer_lr(lr, lr_init))
+    end = bounded("lr_end", lr_end, low=0, what_peer_does="HF accepts it and ends at a negative learning rate")
+    compare(
+        "lr_end",
+        end,
+        "<",
+        init,
+        bound_name="lr, the optimizer's initial lr",
+        what_peer_does="HF raises the same: lr_end must be smaller than initial lr",
+    )
+    pw = bounded(
+        "power",
+        power,
+        low=0,
+        low_open=True,
+        what_peer_does="HF's power = 0 holds the factor at 1.0 through num_training_steps and drops to "
+        "lr_end / lr_init one step later; power < 0 divides by zero there",
+    )
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(
         warm, num_training_steps, after="HF divides by zero at t = num_training_steps when they are equal"
     )
-    return _after_warmup(warm, polynomial(1.0, length, end_value=end / init, power=pw))
+    return _finish(_after_warmup(warm, polynomial(1.0, length, end_value=end / init, power=pw)), lr)
 
 
-def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = None) -> Schedule:
+def get_inverse_sqrt_schedule(
+    num_warmup_steps: int, timescale: int | None = None, *, lr: float | None = None
+) -> Schedule:
     """HF ``get_inverse_sqrt_schedule``: warmup ``t / W``, then ``1 / sqrt((t - W + timescale) / timescale)``.
 
     The decay is ``1 / sqrt(1 + (t - W) / timescale)`` on a clock that starts
@@ -280,12 +334,12 @@ def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = Non
     """
     warm = _warmup_steps(num_warmup_steps)
     if timescale is None:
-        scale = warm or 10_000  # HF's rule
+        timescale_ = warm or 10_000  # HF's rule
     else:
-        scale = _steps(
+        timescale_ = _steps(
             "timescale", timescale, minimum=1, what_hf_does="HF divides by zero or takes sqrt of a negative number"
         )
-    return warmup(inverse_time(1.0, scale, 1.0, power=0.5), warm, prefix=True)
+    return _finish(warmup(inverse_time(1.0, timescale_, 1.0, power=0.5), warm, prefix=True), lr)
 
 
 def get_cosine_with_min_lr_schedule_with_warmup(
@@ -295,14 +349,16 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     min_lr: float | None = None,
     min_lr_rate: float | None = None,
     *,
+    lr: float | None = None,
     lr_init: float | None = None,
 ) -> Schedule:
     """HF ``get_cosine_with_min_lr_schedule_with_warmup``: HF's warmup cosine, floored at a minimum LR.
 
     After the warmup, ``c * (1 - m) + m`` with ``c = (1 + cos(2π · num_cycles · p)) / 2``,
-    ``p = (t - W) / (N - W)`` and ``m = min_lr_rate``, or ``min_lr / lr_init``
+    ``p = (t - W) / (N - W)`` and ``m = min_lr_rate``, or ``min_lr / lr``
     when ``min_lr`` is given (HF divides by ``optimizer.defaults["lr"]``: pass
-    it as the keyword ``lr_init``).  Exactly one of ``min_lr``/``min_lr_rate``.
+    it as the keyword ``lr``, or ``lr_init`` for the factor).  Exactly one of
+    ``min_lr``/``min_lr_rate``.
 
     Maps to ``lrkit.warmup(cosine(1.0, N - W, floor=m, cycles=num_cycles,
     periodic=True), W, prefix=True)``.
@@ -312,38 +368,46 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     :func:`get_cosine_schedule_with_warmup`).
 
     Differences: both or neither of ``min_lr``/``min_lr_rate`` raise
-    ``ValueError``, as in HF; ``min_lr`` without ``lr_init`` raises
+    ``ValueError``, as in HF; ``min_lr`` without ``lr``/``lr_init`` raises
     ``TypeError`` (``lr_init`` with ``min_lr_rate`` too: it would be unused);
     a rate outside ``[0, 1]`` raises (HF's "floor" would be above the peak or
     negative); ``num_training_steps <= num_warmup_steps`` and
     ``num_cycles <= 0`` raise.
     """
-    if min_lr is not None and min_lr_rate is not None:
-        raise ValueError("Only one of min_lr or min_lr_rate should be set (HF raises the same)")
-    if min_lr is None and min_lr_rate is None:
-        raise ValueError("One of min_lr or min_lr_rate should be set (HF raises the same)")
+    how_many_given(
+        {"min_lr": min_lr, "min_lr_rate": min_lr_rate},
+        exactly_one=True,
+        what_peer_does="HF raises the same: 'One of min_lr or min_lr_rate should be set', 'Only one of min_lr or "
+        "min_lr_rate should be set'",
+    )
+    init_lr = _optimizer_lr(lr, lr_init)
     if min_lr is not None:
-        if lr_init is None:
+        if init_lr is None:
             raise TypeError(
-                "min_lr needs lr_init=, the optimizer's initial lr: HF computes min_lr_rate = min_lr / "
+                "min_lr needs lr=, the optimizer's initial lr (lr_init= is its old name): HF computes "
+                "min_lr_rate = min_lr / "
                 "optimizer.defaults['lr']"
             )
-        init = number("lr_init", lr_init)
-        if init <= 0:
-            raise ValueError(f"lr_init must be > 0, got {lr_init!r}")
-        rate = unit_interval(
+        init = bounded(
+            "lr" if lr is not None else "lr_init",
+            init_lr,
+            low=0,
+            low_open=True,
+            what_peer_does="HF divides min_lr by it",
+        )
+        rate = _ratio(
             "min_lr / lr_init",
-            number("min_lr", min_lr) / init,
+            real("min_lr", min_lr) / init,
             "min_lr must be between 0 and lr_init: HF's floor would be negative or above the peak",
         )
     else:
         if lr_init is not None:
             raise TypeError("lr_init is only used with min_lr (to compute min_lr / lr_init); drop it or pass min_lr")
-        rate = unit_interval("min_lr_rate", min_lr_rate, "HF's floor would be negative or above the peak")
+        rate = _ratio("min_lr_rate", min_lr_rate)
     warm = _warmup_steps(num_warmup_steps)
     length = _decay_length(warm, num_training_steps, after="HF's cosine would then have a period of one step")
     cycles = _cycles("num_cycles", num_cycles)
-    return _after_warmup(warm, cosine(1.0, length, floor=rate, cycles=cycles, periodic=True))
+    return _finish(_after_warmup(warm, cosine(1.0, length, floor=rate, cycles=cycles, periodic=True)), lr)
 
 
 def get_wsd_schedule(
@@ -355,6 +419,8 @@ def get_wsd_schedule(
     decay_type: str = "cosine",
     min_lr_ratio: float = 0,
     num_cycles: float = 0.5,
+    *,
+    lr: float | None = None,
 ) -> Schedule:
     """HF ``get_wsd_schedule``: warmup, stable at 1.0, decay to ``min_lr_ratio``, then hold.
 
@@ -371,7 +437,7 @@ def get_wsd_schedule(
 
     Maps to ``lrkit.wsd(1.0, W, S, D, decay=decay_type, floor=m,
     start_factor=m)``; a ``cosine`` warmup wraps it as
-    ``warmup(wsd(1.0, 0, W + S, D, ...), W, start_factor=m, method="cosine")``;
+    ``warmup(wsd(1.0, 0, W + S, D, ...), W, start_factor=m, method="cosine", prefix=False)``;
     a cosine decay with ``num_cycles != 0.5`` is
     ``join([constant(1.0), cosine(1.0, D, floor=m, cycles=num_cycles), constant(m)], [W + S, W + S + D])``.
 
@@ -387,38 +453,44 @@ def get_wsd_schedule(
     ``num_decay_steps = 0`` raises (HF drops to ``m`` at once);
     ``min_lr_ratio`` outside ``[0, 1]`` and ``num_cycles <= 0`` raise.
     """
-    if num_training_steps is None and num_stable_steps is None:
-        raise ValueError("Either num_training_steps or num_stable_steps must be specified (HF raises the same)")
-    if warmup_type not in ("linear", "cosine", "1-sqrt"):
-        raise ValueError(f"warmup_type must be 'linear', 'cosine' or '1-sqrt', got {warmup_type!r}")
-    if decay_type not in ("linear", "cosine", "1-sqrt"):
-        raise ValueError(f"decay_type must be 'linear', 'cosine' or '1-sqrt', got {decay_type!r}")
+    how_many_given(
+        {"num_training_steps": num_training_steps, "num_stable_steps": num_stable_steps},
+        exactly_one=False,
+        what_peer_does="HF raises the same: 'Either num_training_steps or num_stable_steps must be specified'",
+    )
+    choice("warmup_type", warmup_type, ("linear", "cosine", "1-sqrt"), what_peer_does="HF raises too")
+    choice("decay_type", decay_type, ("linear", "cosine", "1-sqrt"), what_peer_does="HF raises too")
     if warmup_type == "1-sqrt":
-        raise ValueError(
-            "warmup_type='1-sqrt' is not supported: HF's warmup 1 - sqrt(1 - t / num_warmup_steps) is not an lrkit "
-            "warmup method, so lrkit cannot reproduce it exactly; use 'linear' or 'cosine'"
+        unsupported(
+            "warmup_type",
+            warmup_type,
+            why="HF's warmup 1 - sqrt(1 - t / num_warmup_steps) is not an lrkit warmup method, so lrkit cannot "
+            "reproduce it exactly; use 'linear' or 'cosine'",
         )
     warm = _warmup_steps(num_warmup_steps)
     decay = _steps("num_decay_steps", num_decay_steps, minimum=1, what_hf_does="HF drops to min_lr_ratio at once")
     if num_stable_steps is not None:
         stable = _steps("num_stable_steps", num_stable_steps)
         if num_training_steps is not None:
-            total = _steps("num_training_steps", num_training_steps)
-            if warm + stable + decay != total:
-                raise ValueError(
-                    f"num_training_steps ({total}) must equal num_warmup_steps + num_stable_steps + num_decay_steps "
-                    f"({warm} + {stable} + {decay} = {warm + stable + decay}) when both are given (HF warns and "
-                    "ignores num_training_steps)"
-                )
-    else:
-        total = _steps("num_training_steps", num_training_steps)
-        stable = total - warm - decay
-        if stable < 0:
-            raise ValueError(
-                f"num_training_steps must be >= num_warmup_steps + num_decay_steps ({warm + decay}), got "
-                f"{num_training_steps!r} (HF computes a negative stable phase and starts the decay in its middle)"
+            compare(
+                "num_training_steps",
+                _steps("num_training_steps", num_training_steps),
+                "==",
+                warm + stable + decay,
+                bound_name=f"num_warmup_steps + num_stable_steps + num_decay_steps = {warm} + {stable} + {decay}",
+                what_peer_does="when both are given; HF warns and ignores num_training_steps",
             )
-    ratio = unit_interval("min_lr_ratio", min_lr_ratio, "HF's floor would be negative or above the peak")
+    else:
+        total = compare(
+            "num_training_steps",
+            _steps("num_training_steps", num_training_steps),
+            ">=",
+            warm + decay,
+            bound_name="num_warmup_steps + num_decay_steps",
+            what_peer_does="HF computes a negative stable phase and starts the decay in its middle",
+        )
+        stable = total - warm - decay
+    ratio = _ratio("min_lr_ratio", min_lr_ratio)
     cycles = _cycles("num_cycles", num_cycles)
     hold = warm + stable
     inner: Schedule
@@ -427,9 +499,123 @@ def get_wsd_schedule(
         tail = [cosine(1.0, decay, floor=ratio, cycles=cycles), constant(ratio)]
         inner = join([constant(1.0), *tail], [hold, hold + decay]) if hold else join(tail, [decay])
     elif warmup_type == "linear":
-        return wsd(1.0, warm, stable, decay, decay=decay_type, floor=ratio, start_factor=ratio)
+        return _finish(wsd(1.0, warm, stable, decay, decay=decay_type, floor=ratio, start_factor=ratio), lr)
     else:
         inner = wsd(1.0, 0, hold, decay, decay=decay_type, floor=ratio)
     if warm == 0:
-        return inner
-    return warmup(inner, warm, start_factor=ratio, method=warmup_type)
+        return _finish(inner, lr)
+    return _finish(warmup(inner, warm, start_factor=ratio, method=warmup_type, prefix=False), lr)
+
+
+# -- by name, and from TrainingArguments ------------------------------------------------
+
+#: ``transformers.SchedulerType`` value -> the function here (``None``: not a function of the step).
+_BY_NAME: dict[str, Any] = {
+    "linear": get_linear_schedule_with_warmup,
+    "cosine": get_cosine_schedule_with_warmup,
+    "cosine_with_restarts": get_cosine_with_hard_restarts_schedule_with_warmup,
+    "polynomial": get_polynomial_decay_schedule_with_warmup,
+    "constant": get_constant_schedule,
+    "constant_with_warmup": get_constant_schedule_with_warmup,
+    "inverse_sqrt": get_inverse_sqrt_schedule,
+    "cosine_with_min_lr": get_cosine_with_min_lr_schedule_with_warmup,
+    "warmup_stable_decay": get_wsd_schedule,
+    "reduce_lr_on_plateau": None,
+    "greedy": None,
+    "cosine_warmup_with_min_lr": None,
+}
+
+_NOT_A_SCHEDULE = {
+    "reduce_lr_on_plateau": "it reacts to a metric, not the step: use lrkit.Plateau",
+    "greedy": "it reacts to the loss, not the step: write the schedule you want as an lrkit schedule",
+    "cosine_warmup_with_min_lr": "its warmup (t + 1) / W and shifted decay clock are not an lrkit building block; "
+    "'cosine_with_min_lr' is the same decay with HF's usual warmup",
+}
+
+
+def get_scheduler(
+    name: Any,
+    *,
+    lr: float | None = None,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: dict[str, Any] | None = None,
+) -> Schedule:
+    """HF ``transformers.get_scheduler`` by name (a ``SchedulerType`` or its string value).
+
+    Passes ``num_warmup_steps``, ``num_training_steps`` and
+    ``scheduler_specific_kwargs`` exactly as HF does (``constant`` takes
+    none of them; ``constant_with_warmup`` only the warmup; ``inverse_sqrt``
+    no ``num_training_steps``).  Without ``lr=``: the factor multiplier HF
+    hands to ``LambdaLR``; with ``lr=`` (the optimizer's LR): the LR schedule.
+    ``polynomial`` needs ``lr=`` (HF reads ``optimizer.defaults["lr"]``),
+    and ``cosine_with_min_lr`` with ``min_lr`` too.
+
+    Differences: ``reduce_lr_on_plateau`` and ``greedy`` raise ``TypeError``
+    (not functions of the step: ``lrkit.Plateau``);
+    ``cosine_warmup_with_min_lr`` raises ``ValueError`` (not an lrkit
+    building block); a missing ``num_warmup_steps``/``num_training_steps``
+    raises ``TypeError`` where HF raises ``ValueError``.
+    """
+    key = getattr(name, "value", name)  # a SchedulerType is a str Enum
+    key = choice("name", key, tuple(_BY_NAME), what_peer_does="transformers.SchedulerType raises too")
+    if key in ("reduce_lr_on_plateau", "greedy"):
+        raise TypeError(f"get_scheduler({key!r}) is not a function of the step: {_NOT_A_SCHEDULE[key]}")
+    if key == "cosine_warmup_with_min_lr":
+        unsupported("name", key, why=_NOT_A_SCHEDULE[key])
+    fn = _BY_NAME[key]
+    kwargs = dict(scheduler_specific_kwargs or {})
+    if key == "polynomial" and lr is not None:
+        kwargs.setdefault("lr", lr)
+    elif lr is not None:
+        kwargs["lr"] = lr
+    if key == "constant":
+        return fn(lr=lr)  # HF passes no other argument
+    if num_warmup_steps is None:
+        raise TypeError(f"get_scheduler({key!r}) needs num_warmup_steps (HF raises ValueError)")
+    if key == "constant_with_warmup":
+        return fn(num_warmup_steps, lr=lr)
+    if key == "inverse_sqrt":
+        return fn(num_warmup_steps=num_warmup_steps, **kwargs)
+    if key == "warmup_stable_decay":
+        return fn(num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **kwargs)
+    if num_training_steps is None:
+        raise TypeError(f"get_scheduler({key!r}) needs num_training_steps (HF raises ValueError)")
+    return fn(num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps, **kwargs)
+
+
+def _warmup_from_args(args: Any, num_training_steps: int) -> int:
+    """HF's ``TrainingArguments.get_warmup_steps``: ``warmup_steps`` if >= 1, else ``ceil(N * warmup_steps)``.
+
+    Older transformers had a separate ``warmup_ratio``, used when ``warmup_steps`` is 0 (also ``ceil``).
+    """
+    steps = getattr(args, "warmup_steps", 0) or 0
+    ratio = getattr(args, "warmup_ratio", 0.0) or 0.0
+    if steps >= 1:
+        return int(steps)
+    if steps > 0:  # transformers 5: a warmup_steps below 1 is a ratio
+        return math.ceil(num_training_steps * steps)
+    return math.ceil(num_training_steps * ratio)
+
+
+def from_training_args(args: Any, num_training_steps: int) -> Schedule:
+    """The LR schedule HF's ``Trainer`` builds from ``TrainingArguments`` for ``num_training_steps`` updates.
+
+    Reads ``lr_scheduler_type``, ``warmup_steps`` (a value below 1 is a
+    ratio, ``ceil(num_training_steps * warmup_steps)``, as in
+    ``TrainingArguments.get_warmup_steps``; older ``warmup_ratio`` likewise),
+    ``learning_rate`` (the LR the Trainer's optimizer starts from: the result
+    is an LR schedule) and ``lr_scheduler_kwargs``; equal to
+    ``Trainer.create_scheduler``'s scheduler stepped once per update.
+    """
+    total = _steps("num_training_steps", num_training_steps, minimum=1)
+    extra = getattr(args, "lr_scheduler_kwargs", None) or {}
+    if isinstance(extra, str):
+        extra = json.loads(extra)  # HF accepts a JSON string on the command line
+    return get_scheduler(
+        args.lr_scheduler_type,
+        lr=real("learning_rate", args.learning_rate),
+        num_warmup_steps=_warmup_from_args(args, total),
+        num_training_steps=total,
+        scheduler_specific_kwargs=dict(extra),
+    )

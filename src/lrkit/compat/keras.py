@@ -36,8 +36,7 @@ Differences from Keras, all loud:
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ..base import Schedule
@@ -51,7 +50,15 @@ from ..schedules import (
     piecewise_constant,
     polynomial,
 )
-from ._checks import flag, nonnegative, number, unit_interval, whole_steps
+from ..validators import (
+    bounded,
+    flag,
+    nonempty,
+    one_fewer,
+    sequence,
+    strictly_increasing,
+    whole_steps,
+)
 
 __all__ = [
     "CosineDecay",
@@ -69,20 +76,18 @@ __all__ = [
 
 
 def _learning_rate(name: str, value: Any) -> float:
-    return nonnegative(name, value, "Keras")
+    return bounded(name, value, low=0, what_peer_does="Keras accepts it and yields a negative learning rate")
 
 
 def _whole_steps(name: str, value: Any, *, positive: bool) -> int:
-    if positive and number(name, value) <= 0:
+    if positive:
         # Keras raises the same: "Argument `decay_steps` must be > 0."
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+        bounded(name, value, low=0, low_open=True, what_peer_does="Keras raises too")
     return whole_steps(name, value, peer="Keras")
 
 
-def _as_list(name: str, value: Any) -> list[Any]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list of numbers, got {value!r}")
-    return list(value)
+def _fraction(name: str, value: Any, what_keras_does: str) -> float:
+    return bounded(name, value, low=0, high=1, what_peer_does=f"Keras accepts it: {what_keras_does}")
 
 
 # -- the schedules --------------------------------------------------------------
@@ -118,18 +123,21 @@ def ExponentialDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    rate = number("decay_rate", decay_rate)
-    if rate > 1.0:
-        raise ValueError(
-            f"decay_rate must be <= 1, got {decay_rate!r}: Keras accepts decay_rate > 1 and grows the learning "
-            "rate without bound (it overflows to inf); lrkit refuses it. For a growing ramp use "
-            "lrkit.warmup(..., method='exponential')"
-        )
-    if rate <= 0.0:
-        raise ValueError(
-            f"decay_rate must be > 0, got {decay_rate!r}: Keras accepts it and yields 0 after step 0 "
-            "(decay_rate = 0) or NaN (decay_rate < 0); lrkit refuses it"
-        )
+    rate = bounded(
+        "decay_rate",
+        decay_rate,
+        high=1,
+        what_peer_does="Keras accepts decay_rate > 1 and grows the learning rate without bound until it overflows to "
+        "inf; lrkit refuses it. For a growing ramp use lrkit.warmup(..., method='exponential')",
+    )
+    bounded(
+        "decay_rate",
+        rate,
+        low=0,
+        low_open=True,
+        what_peer_does="Keras accepts it and yields 0 after step 0 (decay_rate = 0) or NaN (decay_rate < 0); "
+        "lrkit refuses it",
+    )
     return exponential(lr, steps, rate, staircase=flag("staircase", staircase))
 
 
@@ -159,12 +167,13 @@ def InverseTimeDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    rate = number("decay_rate", decay_rate)
-    if rate < 0.0:
-        raise ValueError(
-            f"decay_rate must be >= 0, got {decay_rate!r}: Keras accepts it and the learning rate becomes inf "
-            "when 1 + decay_rate * t / decay_steps reaches 0, then negative; lrkit refuses it"
-        )
+    rate = bounded(
+        "decay_rate",
+        decay_rate,
+        low=0,
+        what_peer_does="Keras accepts it and the learning rate becomes inf when 1 + decay_rate * t / decay_steps "
+        "reaches 0, then negative; lrkit refuses it",
+    )
     return inverse_time(lr, steps, rate, staircase=flag("staircase", staircase))
 
 
@@ -196,25 +205,21 @@ def PiecewiseConstantDecay(
       it is accepted and ignored.
     """
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
-    bounds = _as_list("boundaries", boundaries)
-    vals = _as_list("values", values)
-    if len(bounds) != len(vals) - 1:
-        # Keras raises the same ValueError.
-        raise ValueError(
-            f"boundaries must have one entry fewer than values, got boundaries={bounds} of length {len(bounds)} "
-            f"and values={vals} of length {len(vals)}"
-        )
-    if not bounds:
-        raise ValueError(
-            "boundaries must not be empty (Keras accepts it and fails with IndexError when called); "
-            "use lrkit.constant(value) for a constant learning rate"
-        )
+    bounds = sequence("boundaries", boundaries)
+    vals = sequence("values", values)
+    one_fewer("boundaries", bounds, "values", vals, what_peer_does="Keras raises too")
+    nonempty(
+        "boundaries",
+        bounds,
+        what_peer_does="Keras accepts it and fails with IndexError when called; use lrkit.constant(value) for a "
+        "constant learning rate",
+    )
     steps = [_whole_steps(f"boundaries[{i}]", b, positive=False) for i, b in enumerate(bounds)]
-    if any(b >= c for b, c in itertools.pairwise(steps)):
-        raise ValueError(
-            f"boundaries must be strictly increasing, got {bounds} (Keras does not check the order "
-            "and adds up the values of overlapping ranges)"
-        )
+    strictly_increasing(
+        "boundaries",
+        steps,
+        what_peer_does="Keras does not check the order and adds up the values of overlapping ranges",
+    )
     lrs = [_learning_rate(f"values[{i}]", x) for i, x in enumerate(vals)]
     return piecewise_constant(steps, lrs, at_boundary="previous")
 
@@ -255,11 +260,9 @@ def PolynomialDecay(
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
     end = _learning_rate("end_learning_rate", end_learning_rate)
-    pw = number("power", power)
-    if pw < 0.0:
-        raise ValueError(
-            f"power must be >= 0, got {power!r}: Keras accepts it and the learning rate is inf at t = decay_steps"
-        )
+    pw = bounded(
+        "power", power, low=0, what_peer_does="Keras accepts it and the learning rate is inf at t = decay_steps"
+    )
     return polynomial(lr, steps, end_value=end, power=pw, cycle=flag("cycle", cycle))
 
 
@@ -308,7 +311,7 @@ def CosineDecay(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("decay_steps", decay_steps, positive=True)
-    a = unit_interval("alpha", alpha, "Keras accepts it: alpha > 1 makes the cosine rise, alpha < 0 goes negative")
+    a = _fraction("alpha", alpha, "alpha > 1 makes the cosine rise, alpha < 0 goes negative")
     warm = _whole_steps("warmup_steps", warmup_steps, positive=False)
     if warmup_target is None:
         return cosine(lr, steps, floor=a * lr)
@@ -360,16 +363,13 @@ def CosineDecayRestarts(
     del name  # accepted for Keras compatibility; lrkit schedules have no name scope
     lr = _learning_rate("initial_learning_rate", initial_learning_rate)
     steps = _whole_steps("first_decay_steps", first_decay_steps, positive=True)
-    tm = number("t_mul", t_mul)
-    if tm < 1.0:
-        raise ValueError(
-            f"t_mul must be >= 1, got {t_mul!r}: Keras accepts t_mul < 1 (shrinking periods whose total length is "
-            "finite; past it the learning rate is NaN); lrkit refuses it"
-        )
-    mm = unit_interval(
-        "m_mul", m_mul, "Keras accepts it: m_mul > 1 makes every restart peak higher, m_mul < 0 negative"
+    tm = bounded(
+        "t_mul",
+        t_mul,
+        low=1,
+        what_peer_does="Keras accepts t_mul < 1: shrinking periods whose total length is finite; past it the "
+        "learning rate is NaN",
     )
-    a = unit_interval(
-        "alpha", alpha, "Keras accepts it: alpha > 1 puts the floor above the peak, alpha < 0 goes negative"
-    )
+    mm = _fraction("m_mul", m_mul, "m_mul > 1 makes every restart peak higher, m_mul < 0 negative")
+    a = _fraction("alpha", alpha, "alpha > 1 puts the floor above the peak, alpha < 0 goes negative")
     return cosine_restarts(lr, steps, t_mul=tm, m_mul=mm, floor=a * lr)

@@ -34,15 +34,24 @@ parameter and saying what optax would do):
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..base import Schedule
 from ..composition import join
 from ..schedules import constant, cosine, exponential, linear, piecewise_constant, piecewise_interpolate, polynomial
-from ._checks import flag, nonnegative, number, whole_steps
+from ..validators import (
+    bounded,
+    choice,
+    compare,
+    distinct,
+    flag,
+    nonempty,
+    one_fewer,
+    real,
+    strictly_increasing,
+    whole_steps,
+)
 
 __all__ = [
     "constant_schedule",
@@ -66,7 +75,7 @@ __all__ = [
 
 
 def _value(name: str, value: Any) -> float:
-    return nonnegative(name, value, "optax")
+    return bounded(name, value, low=0, what_peer_does="optax accepts it and yields a negative learning rate")
 
 
 def _steps(name: str, value: Any, *, minimum: int, what_optax_does: str = "") -> int:
@@ -104,24 +113,26 @@ def _boundaries_and_scales(value: Any) -> tuple[list[int], list[float]]:
         return [], []
     if not isinstance(value, Mapping):
         raise TypeError(f"boundaries_and_scales must be a dict {{step: scale}} or None, got {value!r}")
-    pairs: dict[int, float] = {}
-    for key, scale in value.items():
-        step = _step_key(f"boundaries_and_scales key {key!r}", key)
-        if step in pairs:
-            raise ValueError(f"boundaries_and_scales has step {step} twice (keys {list(value)})")
-        # optax raises the same for a negative scale ("expects non-negative scale factors").
-        pairs[step] = _value(f"boundaries_and_scales[{key!r}]", scale)
-    steps = sorted(pairs)
-    return steps, [pairs[s] for s in steps]
+    keys = list(value)
+    steps = [_step_key(f"boundaries_and_scales key {key!r}", key) for key in keys]
+    # {100: 0.1, "100": 0.2} is two keys but one step
+    distinct(
+        "boundaries_and_scales steps",
+        steps,
+        shown=keys,
+        what_peer_does="optax's int() keys collide and one scale silently replaces the other",
+    )
+    # optax raises the same for a negative scale ("expects non-negative scale factors").
+    scales = [_value(f"boundaries_and_scales[{key!r}]", value[key]) for key in keys]
+    order = sorted(range(len(steps)), key=steps.__getitem__)
+    return [steps[i] for i in order], [scales[i] for i in order]
 
 
 def _cumulative(init_value: float, scales: Sequence[float], name: str) -> list[float]:
     # optax multiplies the scales into the value one boundary at a time (cumprod).
     values = [init_value]
-    for scale in scales:
-        values.append(values[-1] * scale)
-    if not all(math.isfinite(x) for x in values):
-        raise ValueError(f"{name}: the product of init_value and the scales overflows to inf, got {values}")
+    for i, scale in enumerate(scales):
+        values.append(real(f"{name}: init_value times the first {i + 1} scale(s)", values[-1] * scale))
     return values
 
 
@@ -166,9 +177,7 @@ def polynomial_schedule(
     """
     init = _value("init_value", init_value)
     end = _value("end_value", end_value)
-    pw = number("power", power)
-    if pw < 0:
-        raise ValueError(f"power must be >= 0, got {power!r} (optax accepts it and reaches inf at the end)")
+    pw = bounded("power", power, low=0, what_peer_does="optax accepts it and reaches inf at the end")
     steps = _transition_steps(transition_steps)
     begin = _transition_begin(transition_begin)
     decay = polynomial(init, steps, end_value=end, power=pw)
@@ -259,35 +268,38 @@ def exponential_decay(
     """
     init = _value("init_value", init_value)
     steps = _transition_steps(transition_steps)
-    rate = number("decay_rate", decay_rate)
-    if rate == 0.0:
-        raise ValueError(
-            "decay_rate must not be 0, got 0 (optax logs a message and silently returns the constant init_value; "
-            "use constant_schedule for a constant)"
-        )
-    if rate < 0.0:
-        raise ValueError(f"decay_rate must be > 0, got {decay_rate!r} (optax yields NaN between whole exponents)")
-    if rate > 1.0:
-        raise ValueError(
-            f"decay_rate must be <= 1, got {decay_rate!r}: optax grows the value without bound (up to end_value "
-            "when given); lrkit's exponential only decays. For a growing ramp use lrkit.warmup(..., "
-            "method='exponential')"
-        )
+    rate = bounded(
+        "decay_rate",
+        decay_rate,
+        low=0,
+        low_open=True,
+        what_peer_does="optax silently returns the constant init_value for 0 (it logs a message; use "
+        "constant_schedule for a constant) and yields NaN between whole exponents below 0",
+    )
+    bounded(
+        "decay_rate",
+        rate,
+        high=1,
+        what_peer_does="optax grows the value without bound (up to end_value when given); lrkit's exponential "
+        "only decays. For a growing ramp use lrkit.warmup(..., method='exponential')",
+    )
     begin = _transition_begin(transition_begin)
     stairs = flag("staircase", staircase)
     if end_value is None:
         return exponential(init, steps, rate, staircase=stairs, begin=begin)
-    end = number("end_value", end_value)
-    if end < 0:
-        raise ValueError(f"end_value must be >= 0, got {end_value!r} (a negative lower bound never binds in optax)")
+    end = bounded("end_value", end_value, low=0, what_peer_does="a negative lower bound never binds in optax")
     if rate == 1.0:
         # optax: clip_fn = maximum if decay_rate < 1.0 else minimum.
         return constant(min(init, end))
-    if end > init:
-        raise ValueError(
-            f"end_value must be <= init_value ({init!r}) when decay_rate < 1, got {end_value!r} "
-            "(optax's lower bound then wins at every step: it returns end_value throughout)"
-        )
+    compare(
+        "end_value",
+        end,
+        "<=",
+        init,
+        bound_name="init_value",
+        what_peer_does="with decay_rate < 1 optax's lower bound then wins at every step: it returns end_value "
+        "throughout",
+    )
     return exponential(init, steps, rate, staircase=stairs, begin=begin, floor=end)
 
 
@@ -309,15 +321,8 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
     """
     init = _value("init_value", init_value)
     steps = _steps("decay_steps", decay_steps, minimum=1, what_optax_does="optax raises ValueError too")
-    a = number("alpha", alpha)
-    if not 0.0 <= a <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha!r} (optax accepts it: alpha > 1 rises, < 0 negative)")
-    exp = number("exponent", exponent)
-    if exp <= 0:
-        raise ValueError(
-            f"exponent must be > 0, got {exponent!r} (optax gives the constant init_value for 0 and inf at "
-            "decay_steps below 0)"
-        )
+    a = bounded("alpha", alpha, low=0, high=1, what_peer_does="optax accepts it: alpha > 1 rises, < 0 negative")
+    exp = _exponent(exponent)
     return cosine(init, steps, floor=a * init, exponent=exp)
 
 
@@ -343,9 +348,7 @@ def piecewise_interpolate_schedule(
     ``ValueError`` (optax interpolates from step 0 towards a negative step over
     a reversed interval).
     """
-    if interpolate_type not in ("linear", "cosine"):
-        # optax raises the same
-        raise ValueError(f"interpolate_type must be 'linear' or 'cosine', got {interpolate_type!r}")
+    choice("interpolate_type", interpolate_type, ("linear", "cosine"), what_peer_does="optax raises too")
     init = _value("init_value", init_value)
     steps, scales = _boundaries_and_scales(boundaries_and_scales)
     values = _cumulative(init, scales, "piecewise_interpolate_schedule")
@@ -360,27 +363,37 @@ def piecewise_interpolate_schedule(
 
 def _onecycle_steps(transition_steps: Any, fractions: dict[str, Any]) -> tuple[int, list[int]]:
     total = _steps("transition_steps", transition_steps, minimum=1, what_optax_does="optax raises ValueError too")
+    why = (
+        "optax builds a {step: scale} dict from them, where a repeated step silently drops a phase and an "
+        "out-of-order one reorders them"
+    )
     keys = []
     for name, pct in fractions.items():
-        # optax's own arithmetic: int() truncates pct * transition_steps towards 0.
-        keys.append(int(number(name, pct) * total))
+        # optax's own arithmetic: int() truncates pct * transition_steps towards 0.  Checked finite and
+        # >= 0 first: int() of an overflowed product would raise OverflowError.
+        phase = f"int({name} * transition_steps)"
+        keys.append(int(bounded(phase, real(name, pct) * total, low=0, high=total, what_peer_does=why)))
     keys.append(total)
-    names = [*fractions, "transition_steps"]
-    if keys[0] < 0 or any(a >= b for a, b in itertools.pairwise(keys)):
-        shown = ", ".join(f"{n} -> {k}" for n, k in zip(names, keys, strict=True))
-        raise ValueError(
-            f"the phase boundaries must satisfy 0 <= {' < '.join(f'int({n} * transition_steps)' for n in fractions)}"
-            f" < transition_steps, got {shown}: optax builds a {{step: scale}} dict from them, where a repeated "
-            "step silently drops a phase and an out-of-order one reorders them"
-        )
+    strictly_increasing(
+        f"the phase steps [{', '.join(f'int({n} * transition_steps)' for n in fractions)}, transition_steps]",
+        keys,
+        what_peer_does=why,
+    )
     return total, keys
 
 
 def _factor(name: str, value: Any) -> float:
-    out = number(name, value)
-    if out <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r} (optax divides by it)")
-    return out
+    return bounded(name, value, low=0, low_open=True, what_peer_does="optax divides by it")
+
+
+def _exponent(value: Any) -> float:
+    return bounded(
+        "exponent",
+        value,
+        low=0,
+        low_open=True,
+        what_peer_does="optax gives the constant init_value for 0 and inf at decay_steps below 0",
+    )
 
 
 def linear_onecycle_schedule(
@@ -508,24 +521,26 @@ def warmup_cosine_decay_schedule(
         "warmup_steps", warmup_steps, minimum=0, what_optax_does="optax silently starts in the middle of the cosine"
     )
     total = _steps("decay_steps", decay_steps, minimum=1)
-    if total <= warm:
-        raise ValueError(
-            f"decay_steps must be > warmup_steps ({warm}), got {decay_steps!r}: decay_steps is the total length, "
-            "warmup included (optax raises too)"
-        )
-    if peak == 0.0 and end > 0.0:
-        raise ValueError(
-            f"end_value must be 0 when peak_value is 0, got {end_value!r} (optax ignores end_value then: its "
-            "alpha = end_value / peak_value is set to 0 and the decay stays at 0)"
-        )
-    if end > peak:
-        raise ValueError(
-            f"end_value must be <= peak_value ({peak!r}), got {end_value!r} (optax accepts it and its cosine "
-            "'decay' rises)"
-        )
-    exp = number("exponent", exponent)
-    if exp <= 0:
-        raise ValueError(f"exponent must be > 0, got {exponent!r} (optax gives a constant for 0, inf below 0)")
+    compare(
+        "decay_steps",
+        total,
+        ">",
+        warm,
+        bound_name="warmup_steps",
+        what_peer_does="decay_steps is the total length, warmup included; optax raises too",
+    )
+    compare(
+        "end_value",
+        end,
+        "<=",
+        peak,
+        bound_name="peak_value",
+        what_peer_does="optax ignores end_value when peak_value is 0: its alpha = end_value / peak_value is set "
+        "to 0 and the decay stays at 0"
+        if peak == 0.0
+        else "optax accepts it and its cosine 'decay' rises",
+    )
+    exp = _exponent(exponent)
     # optax: cosine_decay_schedule(peak, total - W, alpha=end / peak); its floor alpha * peak is end_value.
     return _warmup_then(init, peak, warm, cosine(peak, total - warm, floor=end, exponent=exp))
 
@@ -602,10 +617,11 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
             raise type(exc)(f"cosine_kwargs[{i}]: {exc}") from None
         step += int(kwargs["decay_steps"])
         boundaries.append(step)
-    if not pieces:
-        raise ValueError(
-            "cosine_kwargs must hold at least one cycle, got none (optax fails with IndexError when called)"
-        )
+    nonempty(
+        "cosine_kwargs",
+        pieces,
+        what_peer_does="it must hold at least one cycle; optax fails with IndexError when called",
+    )
     if len(pieces) == 1:
         return pieces[0]
     return join(pieces, boundaries[:-1])
@@ -639,18 +655,19 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
         _steps(f"boundaries[{i}]", b, minimum=1, what_optax_does="optax silently never uses the piece before it")
         for i, b in enumerate(boundaries)
     ]
-    if not schedules:
-        raise ValueError("schedules must not be empty (optax fails with IndexError when called)")
-    if len(bounds) != len(schedules) - 1:
-        raise ValueError(
-            f"boundaries must have one entry fewer than schedules ({len(schedules)} schedules), got {bounds} "
-            "(optax zips them and silently ignores the extra schedules or boundaries)"
-        )
-    if any(a >= b for a, b in itertools.pairwise(bounds)):
-        raise ValueError(
-            f"boundaries must be strictly increasing, got {bounds} (optax silently never uses a piece whose "
-            "boundary is not after the previous one)"
-        )
+    nonempty("schedules", schedules, what_peer_does="optax fails with IndexError when called")
+    one_fewer(
+        "boundaries",
+        bounds,
+        "schedules",
+        schedules,
+        what_peer_does="optax zips them and silently ignores the extra schedules or boundaries",
+    )
+    strictly_increasing(
+        "boundaries",
+        bounds,
+        what_peer_does="optax silently never uses a piece whose boundary is not after the previous one",
+    )
     if not bounds:
         return schedules[0]
     return join(list(schedules), bounds)

@@ -1,0 +1,70 @@
+"""Writing files without ever losing the previous one.
+
+``Path.write_text`` truncates the file and then writes: when the write fails
+(disk full, quota, a file-size limit) the old content is gone and the new one
+is incomplete.  :func:`atomic_write` writes a temporary file next to the target
+and renames it over the target only once every byte is on disk, so the target
+always holds either the old content or the new one, whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, encoding: str = "utf-8") -> None:
+    """Replace the file ``path`` with ``data``, all or nothing.
+
+    Steps: write a temporary file in the same directory (same file system, so
+    the rename is atomic), flush and ``fsync`` it, then ``os.replace`` it over
+    ``path`` and ``fsync`` the directory (best effort) so the rename itself is
+    durable.  On any failure the temporary file is removed and the exception
+    (usually ``OSError``) propagates: ``path`` is untouched.
+
+    An existing file keeps its permission bits; a new one gets the usual
+    ``0o666`` minus the umask, like ``open(path, "w")``.
+    """
+    target = Path(path)
+    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = 0o666  # os.open applies the umask, as open() does
+    # A dot file with a random part: never clashes with another writer, hidden from globs like *.json.
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(target.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # POSIX: the rename is durable once the directory entry is flushed; Windows cannot open directories.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

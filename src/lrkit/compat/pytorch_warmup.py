@@ -1,0 +1,125 @@
+"""pytorch_warmup's warmup schedules, by their own names, as lrkit *factor* schedules.
+
+pytorch_warmup (Kosuke Nakamura's ``pytorch-warmup``) does not schedule a learning
+rate: it *dampens* whatever LR the optimizer has (usually set by another
+scheduler) by a warmup factor ``ω(t)`` in ``[0, 1]``.  Here each warmup is that
+factor, as an ``lrkit.multiplier(...)``: multiply it onto any schedule::
+
+    >>> import lrkit
+    >>> from lrkit.compat import pytorch_warmup
+    >>> w = pytorch_warmup.LinearWarmup(warmup_period=4)
+    >>> w
+    multiplier(linear(0.25, 1.0, steps=3))
+    >>> w(0), w(1), w(3), w(100)
+    (0.25, 0.5, 1.0, 1.0)
+    >>> s = lrkit.cosine(1e-3, steps=1000) * w     # cosine, dampened during its first 3 steps
+
+The step ``t`` is pytorch_warmup's step: its constructor dampens the LR of
+update 0 with ``ω(0)``, and ``with warmup.dampening(): lr_scheduler.step()``
+after each update dampens update ``t`` with ``ω(t)``.  So the LR of update
+``t`` is ``schedule(t) * ω(t)``.  Note ``ω(0) = 1 / warmup_period``, not 0:
+pytorch_warmup's factors use ``t + 1`` (``lrkit.shapes.offset_linear_rise``).
+
+The optimizer-dependent warmups (``UntunedLinearWarmup``...) read ``beta2``
+from the optimizer's ``betas``: here it is the keyword ``beta2=`` (default
+0.999, torch's Adam default).
+
+Not provided yet, loudly: ``ExponentialWarmup`` and ``UntunedExponentialWarmup``
+(``1 - exp(-(t + 1) / τ)``, ``lrkit.shapes.exp_saturation_rise``) and
+``RAdamWarmup`` (RAdam's rectification term): no lrkit schedule has these
+shapes yet, and an approximation would not be pytorch_warmup.  They raise
+``ValueError`` saying so.  Per-group lists of periods raise ``TypeError``:
+build one factor per group.  ``last_step`` other than -1 (resuming) raises:
+an lrkit schedule is resumed by its step alone.
+
+This module never imports pytorch_warmup or torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..base import Schedule
+from ..composition import multiplier
+from ..schedules import constant, linear
+from ..validators import bounded, unsupported, whole
+
+__all__ = [
+    "ExponentialWarmup",
+    "LinearWarmup",
+    "RAdamWarmup",
+    "UntunedExponentialWarmup",
+    "UntunedLinearWarmup",
+]
+
+
+def _fresh(last_step: Any) -> None:
+    if last_step != -1:
+        unsupported(
+            "last_step", last_step, why="an lrkit schedule is a function of the step; resume by the step instead"
+        )
+
+
+def _period(name: str, value: Any) -> int:
+    if isinstance(value, float):  # pytorch_warmup raises TypeError for a float period too
+        raise TypeError(f"{name} must be an int, got {value!r} (pytorch_warmup raises TypeError too)")
+    return whole(name, value, minimum=1, what_peer_does="pytorch_warmup raises ValueError too")
+
+
+def _beta2(beta2: Any) -> float:
+    return bounded("beta2", beta2, low=0, high=1, high_open=True, what_peer_does="Adam's beta2 is in [0, 1)")
+
+
+def _linear_factor(period: int) -> Schedule:
+    # ω(t) = min(1, (t + 1) / τ) = lerp(1/τ, 1, t / (τ - 1)): exactly 1 from t = τ - 1 on.
+    return multiplier(constant(1.0) if period == 1 else linear(1.0 / period, 1.0, steps=period - 1))
+
+
+def LinearWarmup(warmup_period: int, last_step: int = -1) -> Schedule:
+    """pytorch_warmup ``LinearWarmup``: ``ω(t) = min(1, (t + 1) / warmup_period)``.
+
+    ``ω(0) = 1 / τ`` (the first update is already warmed: the ``t + 1`` of
+    ``lrkit.shapes.offset_linear_rise``), ``ω(τ - 1) = 1``, held after.  Maps to
+    ``multiplier(linear(1 / τ, 1.0, steps=τ - 1))`` (``multiplier(constant(1.0))`` for ``τ = 1``).
+    """
+    _fresh(last_step)
+    return _linear_factor(_period("warmup_period", warmup_period))
+
+
+def UntunedLinearWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedule:
+    """pytorch_warmup ``UntunedLinearWarmup``: :func:`LinearWarmup` with ``τ = int(2 / (1 - beta2))``.
+
+    (Ma & Yarats 2019.)  ``beta2=0.999`` gives ``τ = 1999``: pytorch_warmup truncates
+    ``2 / (1 - 0.999) = 1999.9999999999982``, so the factor is 1 from step 1998 on.
+    """
+    _fresh(last_step)
+    return _linear_factor(_period("warmup_period", int(2.0 / (1.0 - _beta2(beta2)))))
+
+
+def ExponentialWarmup(warmup_period: int, last_step: int = -1) -> Schedule:
+    """pytorch_warmup ``ExponentialWarmup`` (``ω(t) = 1 - exp(-(t + 1) / τ)``): not provided yet, raises."""
+    _fresh(last_step)
+    period = _period("warmup_period", warmup_period)
+    unsupported(
+        "ExponentialWarmup",
+        period,
+        why="its factor 1 - exp(-(t + 1) / τ) is not an lrkit schedule yet; use LinearWarmup",
+    )
+    raise AssertionError  # unreachable: unsupported() raises
+
+
+def UntunedExponentialWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedule:
+    """pytorch_warmup ``UntunedExponentialWarmup`` (``τ = int(1 / (1 - beta2))``): not provided yet, raises."""
+    _fresh(last_step)
+    return ExponentialWarmup(int(1.0 / (1.0 - _beta2(beta2))))
+
+
+def RAdamWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedule:
+    """pytorch_warmup ``RAdamWarmup`` (RAdam's rectification factor): not provided yet, raises ``ValueError``."""
+    _fresh(last_step)
+    unsupported(
+        "RAdamWarmup",
+        _beta2(beta2),
+        why="RAdam's rectification term sqrt((ρ-4)(ρ-2)ρ∞ / ((ρ∞-4)(ρ∞-2)ρ)) is not an lrkit schedule yet",
+    )
+    raise AssertionError  # unreachable: unsupported() raises

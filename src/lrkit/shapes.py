@@ -1,0 +1,211 @@
+"""Shape primitives: every ramp, decay and interpolation in lrkit, written once.
+
+Schedules and compositions are built from these; none of them spells a shape
+itself.  Each primitive takes the array namespace ``xp`` (see
+:mod:`lrkit._backend`) when it needs a function beyond arithmetic, so the same
+line runs on Python floats, NumPy, torch and jax.
+
+Vocabulary
+----------
+* **progress** ``p``: how far through a phase, clamped to ``[0, 1]``.
+* **weight** ``w``: a *decay* shape of the progress, ``w(0) = 1`` and
+  ``w(1) = 0`` exactly.  A decay from ``high`` to ``low`` is
+  ``lerp(low, high, w(p))``.
+* **rise** ``r``: a *ramp* shape, ``r(0) = 0`` and ``r(1) = 1`` exactly
+  (the pytorch_warmup and DeepSpeed ramps are functions of the step).
+* **interpolation** from ``a`` to ``b``: :data:`INTERPOLATIONS`; a warmup
+  from ``start_factor`` to 1 is one (:data:`RAMPS`).
+* :func:`lerp` is exact at both ends: ``lerp(low, high, 1) == high`` and
+  ``lerp(low, high, 0) == low`` for every finite ``low`` and ``high`` (the
+  textbook ``low + (high - low) * w`` misses ``high`` by a rounding in about
+  40% of random cases).
+
+The tables :data:`DECAYS`, :data:`INTERPOLATIONS` and :data:`RAMPS` name the shapes that schedules
+select by a string parameter (``wsd(decay=...)``, ``warmup(method=...)``), so
+a new peer's shape is one table entry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ._backend import Namespace
+
+__all__ = [
+    "DECAYS",
+    "INTERPOLATIONS",
+    "RAMPS",
+    "clamp01",
+    "cosine_interpolate",
+    "cosine_rise",
+    "cosine_weight",
+    "exp_saturation_rise",
+    "geometric_rise",
+    "k_progress",
+    "lerp",
+    "linear_interpolate",
+    "linear_rise",
+    "linear_weight",
+    "log_rise",
+    "offset_linear_rise",
+    "power_weight",
+    "progress",
+    "progress0",
+    "sqrt_weight",
+    "tanh_weight",
+]
+
+_PI = math.pi
+
+
+# -- progress and interpolation ---------------------------------------------------
+def clamp01(x: Any, xp: Namespace) -> Any:
+    """``min(max(x, 0), 1)``."""
+    return xp.minimum(xp.maximum(x, 0.0), 1.0)
+
+
+def progress(t: Any, length: float, xp: Namespace, begin: float = 0.0) -> Any:
+    """``clamp01((t - begin) / length)``: 0 up to ``begin``, exactly 1 from ``begin + length`` on (``length > 0``)."""
+    return clamp01((t - begin) / length, xp)
+
+
+def progress0(t: Any, length: float, xp: Namespace) -> Any:
+    """:func:`progress` from step 0 for steps ``t >= 0``: ``min(t, length) / length``, exactly 1 from ``length`` on.
+
+    One operation fewer than ``progress(t, length, xp)``, for the training loop's hottest lines.
+    """
+    return xp.minimum(t, length) / length
+
+
+def lerp(low: Any, high: Any, w: Any) -> Any:
+    """``high * w + low * (1 - w)``: exactly ``high`` at ``w = 1`` and exactly ``low`` at ``w = 0``."""
+    return high * w + low * (1.0 - w)
+
+
+# -- decay weights: w(0) = 1, w(1) = 0 -----------------------------------------------
+def linear_weight(p: Any, xp: Namespace) -> Any:
+    """``1 - p``."""
+    return 1.0 - p
+
+
+def cosine_weight(p: Any, xp: Namespace, angle: float = _PI) -> Any:
+    """The half cosine ``(1 + cos(angle * p)) / 2``: 1 at ``p = 0``, exactly 0 at ``p = 1`` for ``angle = π``.
+
+    Other angles give SGDR-free multi-cycle cosines (``angle = 2π · cycles``).
+    """
+    return 0.5 * (1.0 + xp.cos(angle * p))
+
+
+def sqrt_weight(p: Any, xp: Namespace) -> Any:
+    """``1 - sqrt(p)`` (the "1-sqrt" cooldown of WSD schedules, Hägele et al. 2024)."""
+    return 1.0 - xp.sqrt(p)
+
+
+def power_weight(p: Any, xp: Namespace, power: float = 1.0) -> Any:
+    """``(1 - p) ** power`` (polynomial decay; ``power = 1`` is linear)."""
+    return (1.0 - p) ** power
+
+
+def tanh_weight(p: Any, xp: Namespace, lower: float = -7.0, upper: float = 3.0) -> Any:
+    """``(1 - tanh(lower * (1 - p) + upper * p)) / 2`` (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
+
+    Not exactly 1 and 0 at the ends: ``(1 - tanh(lower)) / 2`` at ``p = 0``,
+    ``(1 - tanh(upper)) / 2`` at ``p = 1``, as in the paper and timm.
+    """
+    return 0.5 * (1.0 - xp.tanh(lower * (1.0 - p) + upper * p))
+
+
+#: decay weights by the name schedules accept (``wsd(decay=...)``).
+DECAYS: dict[str, Callable[..., Any]] = {
+    "linear": linear_weight,
+    "cosine": cosine_weight,
+    "1-sqrt": sqrt_weight,
+}
+
+
+# -- rises: r(0) = 0, r(1) = 1 ---------------------------------------------------------
+def linear_rise(a: Any, xp: Namespace) -> Any:
+    """``a``."""
+    return a
+
+
+def cosine_rise(a: Any, xp: Namespace) -> Any:
+    """``(1 - cos(π a)) / 2``: exactly 0 at ``a = 0`` and exactly 1 at ``a = 1``."""
+    return 0.5 * (1.0 - xp.cos(_PI * a))
+
+
+def geometric_rise(a: Any, xp: Namespace, start: float) -> Any:
+    """``start ** (1 - a)``: the geometric ramp from ``start`` (> 0) to exactly 1 (a factor, not a rise)."""
+    return start ** (1.0 - a)
+
+
+def log_rise(t: Any, length: float, xp: Namespace) -> Any:
+    """``min(log(t + 1) / log(length), 1)``: DeepSpeed's ``warmup_type="log"`` (``length >= 2``).
+
+    0 at ``t = 0``, exactly 1 from ``t = length - 1`` on.
+    """
+    return xp.minimum(xp.log(t + 1.0) / math.log(length), 1.0)
+
+
+def offset_linear_rise(t: Any, length: float, xp: Namespace) -> Any:
+    """``min((t + 1) / length, 1)``: pytorch_warmup's ``LinearWarmup`` (the first update already warms).
+
+    ``1 / length`` at ``t = 0``, exactly 1 from ``t = length - 1`` on.
+    """
+    return xp.minimum((t + 1.0) / length, 1.0)
+
+
+def exp_saturation_rise(t: Any, length: float, xp: Namespace) -> Any:
+    """``1 - exp(-(t + 1) / length)``: pytorch_warmup's ``ExponentialWarmup``; approaches 1, never reaches it."""
+    return 1.0 - xp.exp(-(t + 1.0) / length)
+
+
+def k_progress(p: Any, k: float) -> Any:
+    """``p ** k``: timm's k-decay (Zhang et al. 2020) runs a decay on ``t**k / T**k`` instead of ``t / T``."""
+    return p if k == 1.0 else p**k
+
+
+# -- interpolation between two values ---------------------------------------------------
+def linear_interpolate(a: Any, b: Any, p: Any, xp: Namespace) -> Any:
+    """From ``a`` to ``b`` along a straight line: ``lerp(a, b, p)``; exactly ``a`` at 0 and ``b`` at 1."""
+    return lerp(a, b, p)
+
+
+def cosine_interpolate(a: Any, b: Any, p: Any, xp: Namespace) -> Any:
+    """From ``a`` to ``b`` along a half cosine: ``lerp(b, a, cosine_weight(p))``; exactly ``a`` at 0 and ``b`` at 1.
+
+    ``cosine(value, steps, floor)`` is ``cosine_interpolate(value, floor, p)``,
+    bit for bit, whichever way the values go.
+    """
+    return lerp(b, a, cosine_weight(p, xp))
+
+
+#: interpolations by the name schedules accept (``piecewise_interpolate(method=...)``, ``one_cycle(anneal=...)``).
+INTERPOLATIONS: dict[str, Callable[[Any, Any, Any, Namespace], Any]] = {
+    "linear": linear_interpolate,
+    "cosine": cosine_interpolate,
+}
+
+
+def _linear_factor(a: Any, xp: Namespace, start: float) -> Any:
+    return linear_interpolate(start, 1.0, a, xp)
+
+
+def _cosine_factor(a: Any, xp: Namespace, start: float) -> Any:
+    return cosine_interpolate(start, 1.0, a, xp)
+
+
+def _constant_factor(a: Any, xp: Namespace, start: float) -> Any:
+    return xp.where(a < 1.0, start, 1.0)
+
+
+#: warmup factors by ``warmup(method=...)``: ``f(a, xp, start_factor)`` for the warmup progress ``a``,
+#: ``start_factor`` at ``a = 0`` and exactly 1 at ``a = 1``.
+RAMPS: dict[str, Callable[[Any, Namespace, float], Any]] = {
+    "linear": _linear_factor,
+    "constant": _constant_factor,
+    "exponential": geometric_rise,
+    "cosine": _cosine_factor,
+}

@@ -1,0 +1,503 @@
+"""The :class:`Scheduler` class: construction, the hot path ``step()``, the torch API.
+
+The other jobs live next door: argument modes and binding (``_modes``), group
+slot access (``_slots``), checkpoints (``_checkpoint``), the optimizer hooks
+(``_hooks``).  This module holds no formula: every value is ``base * s(t)``
+with ``s`` an lrkit schedule (times the :class:`~lrkit.Plateau` scale).
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from types import FrameType
+from typing import Any
+
+# Absolute imports: inside the package ``lrkit.torch``, ``import torch`` is PyTorch (Python 3 has no
+# implicit relative imports), and the package's own modules are reached with ``from . import``.
+import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import ChainedScheduler, LRScheduler, SequentialLR
+
+from lrkit.base import Schedule
+from lrkit.plateau import Plateau
+from lrkit.validators import choice
+
+from . import _checkpoint
+from ._checkpoint import MISMATCH_POLICIES
+from ._hooks import Reapply, UpdateHooks, register_update_hooks, watch_add_param_group
+from ._modes import COUNT_MODES, bind, mode_of, pick_argument
+from ._slots import Slot
+
+CONTAINER_MESSAGE = (
+    "lrkit.torch.{name} cannot run inside torch's {container}: it writes base * s(t) with t the optimizer "
+    "updates applied, so a container that restarts or chains its children's clocks would silently get other "
+    "LRs than the torch schedulers it replaces. Compose the schedules instead and use one Scheduler: "
+    "lrkit.join([s1, s2, ...], boundaries=[b1, ...]) (pieces in sequence, each on its own clock, like "
+    "SequentialLR) or s1 * s2 (a product, like ChainedScheduler); warmup then decay is lrkit.warmup(s, steps=n)"
+)
+
+
+def refuse_torch_containers(caller: FrameType | None) -> None:
+    """``TypeError`` if ``caller`` is a method of torch's ``ChainedScheduler`` or ``SequentialLR``.
+
+    ``ChainedScheduler`` only reads ``.optimizer`` at construction, so it is
+    caught at the first ``step()`` it forwards (checked once per scheduler).
+    """
+    owner = None if caller is None else caller.f_locals.get("self")
+    if isinstance(owner, (ChainedScheduler, SequentialLR)):
+        raise TypeError(CONTAINER_MESSAGE.format(name="Scheduler", container=type(owner).__name__))
+
+
+class Scheduler(LRScheduler):
+    """Drive one hyperparameter of every param group with lrkit schedules.
+
+    Args:
+        optimizer: the ``torch.optim.Optimizer``.
+        factor: schedule(s) multiplying each group's initial value
+            (``group["initial_lr"]`` for the LR, set from ``group["lr"]`` on a
+            fresh start like torch does; ``group["initial_<name>"]`` for other
+            hyperparameters).  Written value: ``initial * s(t)``.
+        lr: schedule(s) giving the LR itself.  Written value: ``s(t)``.
+        value: like ``lr`` for any ``hyperparam``.
+            Exactly one of ``factor``/``lr``/``value`` is required (``TypeError`` otherwise).
+            Each is a schedule, a spec string (``lrkit.parse``), a list with
+            one schedule per param group, or a dict ``{group["name"]: schedule}``
+            covering every group.
+        hyperparam: the param-group key to drive: ``"lr"`` (default),
+            ``"momentum"``, ``"weight_decay"``, ``"betas"`` (Adam's beta1;
+            ``"betas[1]"`` for beta2), any numeric key.
+        steps_per_epoch, total_steps: resolve durations such as ``'10ep'`` or
+            ``'5%'`` (rounding: nearest step, halves up; see :mod:`lrkit.durations`).
+        last_epoch: torch's meaning: ``-1`` starts fresh at step 0; ``k >= 0``
+            resumes torch-style and starts at step ``k + 1`` (needs
+            ``initial_*`` in the groups, ``KeyError`` otherwise).  Prefer
+            :meth:`load_state_dict` or :meth:`set_step`.
+        count: ``"updates"`` (default): the clock is the number of optimizer
+            updates applied, counted by an optimizer step post-hook (an AMP
+            update skipped by ``GradScaler``, fused optimizers included, is not
+            counted), and a step pre-hook writes ``base * s(updates applied)``
+            before every update, so the LRs are exact whether ``step()`` is
+            called once per update, per micro-batch, per epoch, twice or never.
+            ``"calls"``: every ``step()`` advances one step and no hook is
+            registered (torch's behaviour, for epoch-based schedules).
+            Not usable inside torch's ``SequentialLR``/``ChainedScheduler``
+            (``TypeError``: compose with ``lrkit.join`` or ``*`` instead).
+        plateau: an optional :class:`lrkit.Plateau` multiplier fed by :meth:`report`.
+        on_mismatch: default policy of :meth:`load_state_dict` when the
+            checkpoint's schedule differs: ``"raise"``, ``"checkpoint"`` (resume
+            the checkpoint's schedule) or ``"override"`` (keep the constructed
+            one, take only the step and plateau state).
+
+    Tensor values (``lr=torch.tensor(...)``) are updated in place with
+    ``fill_``, never replaced, so a ``torch.compile``d optimizer step does not
+    recompile as the LR changes.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        *args: Any,
+        factor: Any = None,
+        lr: Any = None,
+        value: Any = None,
+        hyperparam: str = "lr",
+        steps_per_epoch: int | None = None,
+        total_steps: int | None = None,
+        last_epoch: int = -1,
+        count: str = "updates",
+        plateau: Plateau | None = None,
+        on_mismatch: str = "raise",
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"optimizer must be a torch.optim.Optimizer; {type(optimizer).__name__} is not an Optimizer"
+            )
+        if args:
+            # Scheduler(opt, s), the LambdaLR habit: say which keyword means what instead of Python's bare message.
+            shown = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(
+                f"{type(self).__name__} takes the schedule as a keyword, got {len(args)} extra positional "
+                f"argument(s) ({shown}): Scheduler(optimizer, factor=s) multiplies each group's initial LR by "
+                "s(t); Scheduler(optimizer, lr=s) sets the LR to s(t)"
+            )
+        self._slot = slot = Slot.parse(hyperparam)
+        self.hyperparam = hyperparam
+        kind, spec = pick_argument(factor, lr, value, slot)
+        self.mode = mode_of(kind)
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
+            raise ValueError(f"last_epoch must be an int >= -1, got {last_epoch!r}")
+        self.count = choice("count", count, COUNT_MODES)
+        self.on_mismatch = choice("on_mismatch", on_mismatch, MISMATCH_POLICIES)
+        if plateau is not None and not isinstance(plateau, Plateau):
+            raise TypeError(f"plateau must be an lrkit.Plateau, got {plateau!r}")
+        self.plateau = plateau
+        self.optimizer = optimizer
+        groups = optimizer.param_groups
+        for i, group in enumerate(groups):
+            slot.check(i, group)
+
+        self.schedules: tuple[Schedule, ...] = bind(spec, kind, groups, steps_per_epoch, total_steps)
+
+        if last_epoch == -1:
+            for group in groups:
+                slot.remember_base(group)
+        elif self.mode == "factor":
+            for i, group in enumerate(groups):
+                if not slot.has_base(group):
+                    raise KeyError(
+                        f"param {slot.base_key!r} is not specified in param_groups[{i}] when resuming with "
+                        f"last_epoch={last_epoch}: restore the optimizer's state first, or use load_state_dict()"
+                    )
+        self._set_bases([slot.read_base(g) if slot.has_base(g) else 1.0 for g in groups])
+
+        self._device_step: torch.Tensor | None = None
+        self._warned_idle = False
+        self._step_count = 1
+        # last_epoch: the step whose values are in the groups (torch's name).  Under count="updates" the clock
+        # is self._tracker.updates (updates applied); step() and the pre-hook bring last_epoch up to it.
+        self.last_epoch = int(last_epoch) + 1
+        self._idle_origin = self.last_epoch  # the clock when the scheduler was built or last moved (idle warning)
+        self._last_lr: list[float] = []
+
+        self._tracker: UpdateHooks | None = None
+        self._handles: list[Any] = []
+        if self.count == "updates":
+            self._tracker = UpdateHooks(self, self.last_epoch)
+            try:
+                self._handles.extend(register_update_hooks(optimizer, self._tracker))
+            except AttributeError:
+                raise TypeError(
+                    f"{type(optimizer).__name__} does not support step hooks, so lrkit cannot see which "
+                    "updates happened; pass count='calls' and call step() once per real optimizer update"
+                ) from None
+        self._handles.append(optimizer.register_load_state_dict_post_hook(Reapply(self)))
+        watch_add_param_group(optimizer, self)
+        self._apply(self.last_epoch)
+
+    # -- groups and bases ------------------------------------------------------------------
+    def _sync_groups(self) -> None:
+        """Schedule param groups added with ``optimizer.add_param_group()`` since the last write.
+
+        A new group gets the same schedule as the others on its own base (its
+        value when first seen, stored as ``initial_<key>`` like at
+        construction), so progressive unfreezing works and checkpoints written
+        afterwards resume.  With one schedule per group there is no schedule
+        to give it: ``ValueError`` naming the group.  Groups removed: ``ValueError``.
+        """
+        groups = self.optimizer.param_groups
+        n, known = len(groups), len(self.schedules)
+        if n == known:
+            return
+        if n < known:
+            raise ValueError(
+                f"the optimizer has {n} param groups, this scheduler was built for {known}: param groups cannot be "
+                "removed from a scheduled optimizer"
+            )
+        slot = self._slot
+        for i in range(known, n):
+            group = groups[i]
+            name = f"param_groups[{i}]" + (f" (name={group['name']!r})" if "name" in group else "")
+            if len(set(self.schedules)) != 1:
+                raise ValueError(
+                    f"{name} was added with add_param_group() after the scheduler was built with one schedule per "
+                    "group, so it has no schedule: build the scheduler after adding every group, or give all "
+                    "groups the same schedule"
+                )
+            slot.check(i, group)
+            slot.remember_base(group)
+        self.schedules = self.schedules + (self.schedules[0],) * (n - known)
+        new_bases = [slot.read_base(g) if self.mode == "factor" else 1.0 for g in groups[known:]]
+        self._set_bases([*self._bases[:known], *new_bases])
+
+    def _refresh_bases(self) -> None:
+        # The optimizer's checkpoint carries the initial values; follow them, as a scheduler built after
+        # optimizer.load_state_dict() would (torch's setdefault('initial_lr') rule).
+        self._sync_groups()
+        slot = self._slot
+        if self.mode == "factor" and all(slot.has_base(g) for g in self.optimizer.param_groups):
+            self._set_bases([slot.read_base(g) for g in self.optimizer.param_groups])
+
+    def _set_bases(self, bases: Sequence[float]) -> None:
+        """Set the base values and rebuild what the hot path reads (evaluators, scales, the fast path)."""
+        self._bases = [float(b) for b in bases]
+        self.base_lrs = list(self._bases)
+        self._scales = self._bases if self.mode == "factor" else [1.0] * len(self._bases)
+        # Each schedule's formula compiled once to a function of a float step (Schedule.scalar_function);
+        # groups sharing a schedule share the function, and _apply evaluates it once per step.
+        self._evals = [s.scalar_function() for s in self.schedules]
+        self._fast: tuple[Any, float, str] | None = None
+        one_group = len(self._evals) == 1 and len(self.optimizer.param_groups) == 1
+        if one_group and self._slot.index is None and self.plateau is None:
+            self._fast = (self._evals[0], self._scales[0], self._slot.key)
+        # Every group on one shared schedule, a plain key (not betas[i]): evaluate once, then one multiply and one
+        # dict write per group (the common multi-group case: layer-wise LR decay, no-decay groups).
+        shared = len(set(self._evals)) == 1 and self._slot.index is None
+        self._shared: tuple[Any, str] | None = (self._evals[0], self._slot.key) if shared else None
+
+    # -- the hot path --------------------------------------------------------------
+    def step(self, epoch: int | None = None) -> None:
+        """Write the values of the current step: ``t`` = updates applied (``count="updates"``) or calls.
+
+        With ``count="updates"`` (default) this moves to the number of updates
+        applied so far, however many there were since the previous call (one
+        per update, per epoch, ...); with none it changes nothing.  The
+        optimizer pre-hook does the same before every update, so calling
+        ``step()`` is optional there: it keeps ``get_last_lr()`` and the
+        groups current between updates (for loggers) and torch's API.
+        ``count="calls"``: every call advances one step (torch's behaviour).
+        ``step(k)`` (torch's deprecated form) is :meth:`set_step`.
+        """
+        if epoch is not None:
+            self.set_step(epoch)
+            return
+        tracker = self._tracker
+        if tracker is not None:
+            t = tracker.updates
+            if t == self.last_epoch:
+                if not self._warned_idle:
+                    self._warn_if_idle()
+                return
+        else:
+            t = self.last_epoch + 1
+        count = self._step_count
+        if count == 1:
+            refuse_torch_containers(sys._getframe(1))  # once: is a ChainedScheduler calling us?
+        self._step_count = count + 1
+        fast = self._fast
+        if fast is not None:
+            # One group, a plain float value, no plateau: the common case, kept to a few operations.
+            # This is Slot.write specialised to a float at group[key] (no index), inlined for speed.
+            ev, base, key = fast
+            v = base * ev(t + 0.0)  # exact int -> float, cheaper than float(t)
+            group = self.optimizer.param_groups[0]
+            # (add_param_group() turns this path off: see _hooks.watch_add_param_group)
+            if group[key].__class__ is float:
+                group[key] = v
+                self.last_epoch = t
+                self._last_lr = [v]
+                return
+        self._apply(t)  # may raise for a group added without a schedule: the step is then not taken
+        self.last_epoch = t
+
+    @property
+    def _schedulers(self) -> Any:
+        # torch's SequentialLR.__init__ undoes its children's initial step with recursive_undo(), which asks
+        # hasattr(child, "_schedulers") first; nothing else reads this name on a scheduler that is not a
+        # container.  hasattr() only swallows AttributeError, so this refuses SequentialLR at construction.
+        raise TypeError(CONTAINER_MESSAGE.format(name=type(self).__name__, container="SequentialLR"))
+
+    def _write_current(self) -> None:
+        """The pre-hook's job: write the values of step ``updates applied`` (``count="updates"`` only)."""
+        if self._device_step is not None:
+            return  # the on-device counter owns the values (device_step), the host must not overwrite them
+        t = self._tracker.updates  # type: ignore[union-attr]
+        self._apply(t)
+        self.last_epoch = t
+
+    def _warn_if_idle(self) -> None:
+        """Warn once about ``step()`` calls that cannot be part of a training loop.
+
+        A ``step()`` with no update since the previous one is expected in a
+        training loop (an AMP update skipped by ``GradScaler``, an accumulation
+        micro-batch, ``step()`` called twice, per micro-batch), and then it
+        silently changes nothing.  Before any update was applied (since
+        construction or the last resume/:meth:`set_step`) and with no gradient
+        in any group it is previewing by stepping or stepping before training,
+        which gives a flat line under ``count="updates"``: say so, once.  This
+        is torch's own situation for its "``lr_scheduler.step()`` before
+        ``optimizer.step()``" warning (which, like this one, also fires if
+        ``GradScaler`` skips the very first update and the gradients were
+        zeroed before ``step()``).
+        """
+        if self._tracker is None or self._tracker.updates != self._idle_origin:
+            return
+        for group in self.optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    return
+        self._warned_idle = True
+        warnings.warn(
+            f"{type(self).__name__}.step() was called before any optimizer update and with no "
+            "gradients: the schedule did not advance (count='updates' counts applied optimizer updates). To "
+            "preview the values use s(np.arange(n)) or scheduler.values_at(t); to advance on every call pass "
+            "count='calls'",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    def _apply(self, t: int) -> None:
+        """Write the values of step ``t`` to every group (closed form, no history)."""
+        if len(self.optimizer.param_groups) != len(self.schedules):
+            self._sync_groups()
+        ft = float(t)
+        mult = 1.0 if self.plateau is None else self.plateau.scale
+        write = self._slot.write
+        if self._shared is not None:
+            ev, key = self._shared
+            r = float(ev(ft)) * mult
+            values = [base * r for base in self._scales]
+            for group, v in zip(self.optimizer.param_groups, values, strict=True):
+                if group[key].__class__ is float:
+                    group[key] = v
+                else:
+                    write(group, v)
+            self._last_lr = values
+            return
+        values = []
+        shared: dict[Any, float] = {}  # one evaluation per distinct schedule, however many groups share it
+        for group, ev, base in zip(self.optimizer.param_groups, self._evals, self._scales, strict=True):
+            r = shared.get(ev)
+            if r is None:
+                r = shared[ev] = float(ev(ft))
+            v = base * r
+            if mult != 1.0:
+                v *= mult
+            values.append(v)
+            write(group, v)
+        self._last_lr = values
+
+    # -- torch API --------------------------------------------------------------------
+    def values_at(self, t: int) -> list[float]:
+        """The values this scheduler writes at step ``t`` (pure; writes nothing)."""
+        self._sync_groups()
+        mult = 1.0 if self.plateau is None else self.plateau.scale
+        return [base * s(t) * mult for s, base in zip(self.schedules, self._scales, strict=True)]
+
+    def get_lr(self) -> list[float]:
+        """The values for the current step (closed form; same as :meth:`get_last_lr` after a step)."""
+        return self.values_at(self.last_epoch)
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return self.get_lr()
+
+    def get_last_lr(self) -> list[float]:
+        """The values last written, one Python float per group (for the driven hyperparameter)."""
+        return self._last_lr
+
+    @property
+    def schedule(self) -> Schedule:
+        """The schedule, when every group shares one (``ValueError`` otherwise)."""
+        if any(s != self.schedules[0] for s in self.schedules[1:]):
+            raise ValueError("this scheduler has one schedule per param group: use .schedules")
+        return self.schedules[0]
+
+    def set_step(self, step: int) -> None:
+        """Jump to step ``step`` (updates applied) and write its values."""
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+            raise TypeError(
+                f"step must be an int number of optimizer updates, got {step!r}"
+                + ("; feed metrics to report()" if isinstance(step, numbers.Real) else "")
+            )
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step!r}")
+        if step > 2**63 - 1:  # torch's last_epoch is an int64, and float(2**1100) is an OverflowError
+            raise ValueError(f"step must be at most 2**63 - 1, got an int of {int(step).bit_length()} bits")
+        self._apply(int(step))
+        self._set_clock(int(step))
+
+    def _set_clock(self, step: int) -> None:
+        """Move the clock (and ``last_epoch``) to ``step`` without writing (resume, jumps)."""
+        self.last_epoch = step
+        self._idle_origin = step
+        if self._tracker is not None:
+            self._tracker.updates = step
+
+    @property
+    def updates_applied(self) -> int:
+        """The schedule's clock: optimizer updates applied (``count="updates"``) or ``step()`` calls."""
+        return self.last_epoch if self._tracker is None else self._tracker.updates
+
+    def report(self, metric: float | torch.Tensor) -> bool:
+        """Feed a validation metric to the :class:`~lrkit.Plateau` multiplier; rewrite the values.
+
+        Returns True if the multiplier was reduced.  ``ValueError`` without a
+        plateau or for a metric that is not finite.
+        """
+        if self.plateau is None:
+            raise ValueError("report() needs a plateau: construct with plateau=lrkit.Plateau(...)")
+        reduced = self.plateau.update(metric)
+        self._apply(self.last_epoch)
+        return reduced
+
+    # -- resume ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Plain data: the step, the schedules' dicts, the base values, the plateau state.
+
+        Loads with ``torch.load(weights_only=True)``; its size does not depend on the step.
+        """
+        return _checkpoint.state_dict(self)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], on_mismatch: str | None = None) -> None:
+        """Resume: set the step (and plateau state) and write the values of that step.
+
+        Works whether the optimizer's state is restored before or after this
+        call.  The base values (factor mode) are the checkpoint's, as torch
+        restores ``base_lrs`` and the optimizer restores ``initial_lr``.  If
+        the checkpoint's spec (mode, schedules, plateau settings) differs from
+        this scheduler's, ``on_mismatch`` (default: the constructor's)
+        decides: ``"raise"`` a ``ValueError`` showing both, resume the
+        ``"checkpoint"``'s, or ``"override"`` with the constructed one.
+        A torch-style state dict (``last_epoch``, ``base_lrs``, e.g. from the
+        seed's ``WarmupMultiStepLR``) is never taken silently: its schedule
+        parameters (``total_steps``, ``T_max``, ``milestones``...) must match
+        this scheduler's attributes of the same name, else ``"raise"`` and
+        ``"checkpoint"`` refuse and ``"override"`` takes the step and base LRs;
+        a ``UserWarning`` names what was taken.
+        """
+        policy = self.on_mismatch if on_mismatch is None else choice("on_mismatch", on_mismatch, MISMATCH_POLICIES)
+        _checkpoint.load_state_dict(self, state_dict, policy)
+
+    # -- on-device step (CUDA graphs) ---------------------------------------------------
+    def device_counter(self, device: torch.device | str | None = None) -> torch.Tensor:
+        """Keep a copy of the step on ``device`` for :meth:`device_step`; returns that tensor (float64).
+
+        Every driven value must be a tensor (``lr=torch.tensor(...)``) so it
+        can be written in place.
+        """
+        slot = self._slot
+        self._sync_groups()
+        for i, group in enumerate(self.optimizer.param_groups):
+            cur = slot.read(group)
+            if not isinstance(cur, torch.Tensor):
+                raise ValueError(
+                    f"device_step needs tensor values: param_groups[{i}][{self.hyperparam!r}] is {cur!r}; "
+                    "build the optimizer with lr=torch.tensor(...)"
+                )
+        if device is None:
+            device = slot.read(self.optimizer.param_groups[0]).device
+        self._device_step = torch.tensor(float(self.last_epoch), dtype=torch.float64, device=device)
+        return self._device_step
+
+    def device_step(self) -> None:
+        """Advance the on-device step by one and write the values from it with tensor ops only.
+
+        Nothing is read back to the host, so this can run inside a captured
+        CUDA graph after the optimizer step (one replay = one update).  The
+        host-side ``last_epoch`` is not updated: call :meth:`sync_from_device`
+        before checkpointing.  The plateau multiplier is read when the graph is
+        captured, so use it outside graphs.
+        """
+        t = self._device_step
+        if t is None:
+            raise RuntimeError("call device_counter() once before device_step()")
+        self._sync_groups()
+        t.add_(1.0)
+        mult = 1.0 if self.plateau is None else self.plateau.scale
+        write = self._slot.write_tensor
+        for group, s, base in zip(self.optimizer.param_groups, self.schedules, self._scales, strict=True):
+            write(group, s(t) * (base * mult))
+
+    def sync_from_device(self) -> int:
+        """Copy the on-device step back to ``last_epoch`` (one host sync); return it."""
+        if self._device_step is None:
+            raise RuntimeError("no device counter: call device_counter() first")
+        self._set_clock(int(self._device_step.item()))
+        self._last_lr = self.values_at(self.last_epoch)
+        return self.last_epoch
+
+    def __repr__(self) -> str:
+        sched = repr(self.schedules[0]) if len(set(self.schedules)) == 1 else repr(list(self.schedules))
+        return f"{type(self).__name__}({self.mode}={sched}, hyperparam={self.hyperparam!r}, step={self.last_epoch})"

@@ -1,0 +1,122 @@
+"""Fast paths return exactly the reference values.
+
+* The compiled scalar path (lrkit._compile) against ``schedule._eval(t, SCALAR)``, the one formula
+  written once: bit for bit (``==`` on the same float), every building block and random compositions.
+* Large NumPy arrays evaluated in blocks against one evaluation of the whole array: ``np.array_equal``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.test_properties import schedules
+
+import lrkit
+from lrkit import _compile, base
+from lrkit._backend import NUMPY, SCALAR, Namespace
+from lrkit.base import Schedule
+
+STEPS = [0, 1, 2, 3, 10, 99, 100, 101, 999, 1000, 1001, 4095, 12345, 65536, 10**6, 2**31 - 1, 2**40]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=schedules(), extra=st.lists(st.integers(0, 2**40), max_size=10))
+def test_compiled_equals_interpreted(s: Schedule, extra: list[int]) -> None:
+    fast = s.scalar_function()
+    for t in [*STEPS, *extra]:
+        want = s._eval(float(t), SCALAR)
+        got = fast(float(t))
+        assert float(got) == float(want), (s, t, got, want)
+        assert s(t) == float(want)
+
+
+def test_common_schedules_compile() -> None:
+    for s in (
+        lrkit.warmup(lrkit.cosine(1e-3, 9000), steps=1000),
+        lrkit.warmup(lrkit.multistep(1e-3, [100, 200], 0.1), steps=10, prefix=False),
+        lrkit.one_cycle(0.1, 1000),
+        lrkit.cosine_restarts(1e-3, 100, t_mul=2.0, m_mul=0.5),
+        lrkit.join([lrkit.linear(0.0, 1e-3, 100), lrkit.cosine(1e-3, 900)], [100]),
+        lrkit.wsd(1e-3, 10, 100, 50, decay="1-sqrt"),
+    ):
+        assert _compile.compile_scalar(s) is not None, s
+
+
+def test_one_step_evaluates_one_branch() -> None:
+    # a join's pieces sit in separate if/else branches: one step evaluates one piece
+    s = lrkit.join([lrkit.constant(1.0), lrkit.cosine(1.0, 100)], [50])
+    source, _ = _compile.trace_source(s)
+    assert "if " in source and "else:" in source
+    assert source.index("_cos(") > source.index("if ")
+
+
+class stepwise_for_tests(Schedule):
+    """Python control flow on the step: cannot be traced, so it keeps the interpreted formula."""
+
+    spec_name = "stepwise_for_tests"
+
+    def __init__(self, value: float) -> None:
+        self._init(value=float(value))
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        if xp is SCALAR:
+            return self.value if t < 10 else self.value / 2
+        return xp.where(t < 10, self.value, self.value / 2)
+
+
+def test_untraceable_formula_keeps_the_interpreted_path() -> None:
+    s = stepwise_for_tests(1.0)
+    assert _compile.compile_scalar(s) is None or s.scalar_function()(20.0) == 0.5
+    assert s(5) == 1.0 and s(20) == 0.5
+
+
+class eq_on_step_for_tests(Schedule):
+    spec_name = "eq_on_step_for_tests"
+
+    def __init__(self, value: float) -> None:
+        self._init(value=float(value))
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return xp.where(t == 0, 0.0, self.value)
+
+
+def test_equality_on_the_step_is_not_traced_silently() -> None:
+    s = eq_on_step_for_tests(1.0)
+    assert _compile.compile_scalar(s) is None
+    assert s(0) == 0.0 and s(3) == 1.0
+
+
+def test_very_deep_trees_keep_the_interpreted_path() -> None:
+    s = lrkit.join([lrkit.constant(float(k)) for k in range(300)], list(range(1, 300)))
+    assert s(0) == 0.0 and s(150) == 150.0 and s(10**6) == 299.0
+
+
+def test_generated_code_holds_no_user_text() -> None:
+    # constants that are not finite numbers are bound by name, never pasted into the source
+    s = lrkit.piecewise_constant([10, 20], [0.5, 0.25, 0.125])
+    source, namespace = _compile.trace_source(s)
+    assert "_c0" in source and (10, 20) in namespace.values()
+    allowed = set("abcdefghijklmnopqrstuvwxyz_0123456789 ()=<>+-*/.:,[]\nife")
+    assert set(source) <= allowed | set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=schedules(), start=st.integers(0, 2**40))
+def test_blocks_equal_one_whole_array_evaluation(s: Schedule, start: int) -> None:
+    steps = start + np.arange(base._BLOCK * 2 + 1, dtype=np.int64)  # 131073 = 3 * 43691
+    whole = NUMPY.finalize(s._eval(steps.astype(np.float64), NUMPY), steps.astype(np.float64))
+    blocked = s(steps)
+    assert blocked.shape == steps.shape and blocked.dtype == np.float64
+    assert np.array_equal(blocked, whole)
+    assert np.array_equal(s(steps.reshape(3, -1)), whole.reshape(3, -1))
+
+
+def test_blocks_validate_every_block() -> None:
+    steps = np.arange(base._BLOCK * 3, dtype=np.float64)
+    steps[-1] = -1.0
+    with pytest.raises(ValueError, match="step must be >= 0"):
+        lrkit.cosine(1.0, 10)(steps)
