@@ -141,8 +141,12 @@ def test_constructors_with_hostile_parameters(s: Schedule, data: st.DataObject) 
         call(lambda: lrkit.from_dict(built.to_dict()) == built)
 
 
+# lrkit's own schedules (other test modules register schedule classes of their own, with other contracts)
+OWN_SCHEDULES = sorted(n for n, cls in lrkit.REGISTRY.items() if cls.__module__.startswith("lrkit."))
+
+
 @SETTINGS
-@given(st.sampled_from(sorted(lrkit.REGISTRY)), st.lists(HOSTILE, max_size=4))
+@given(st.sampled_from(OWN_SCHEDULES), st.lists(HOSTILE, max_size=4))
 def test_constructors_with_only_hostile_arguments(name: str, args: list[Any]) -> None:
     built = call(lrkit.REGISTRY[name], *args)
     if built is not None:

@@ -43,9 +43,20 @@ def ulps_of_peak(peak: float, n: int = 4) -> float:
 
 
 def peak_of(s: lrkit.Schedule, steps: np.ndarray) -> float:
-    """The largest value over the tested steps and a grid covering [0, 2**31) (float64, NumPy)."""
+    """The scale of float32 rounding in ``s``: its largest value over the tested steps and a grid covering [0, 2**31).
+
+    For a product the error of each factor is relative to that factor's own peak and is carried by the
+    other factors (``d(ab) = a db + b da``), so a product's scale is the product of its factors' scales
+    (``product([one_cycle(...), multistep(1.0, [2], 0.0)])`` peaks at the one-cycle's early value, but
+    the one-cycle's rounding is that of its own peak).  A scale node multiplies its child's.
+    """
     grid = np.unique(np.concatenate([np.arange(0, 2048), np.geomspace(1, INT32_MAX, 4096).astype(np.int64), steps]))
-    return float(np.max(s(grid)))
+    own = float(np.max(s(grid)))
+    if s.spec_name == "product":
+        return max(own, float(np.prod([peak_of(c, steps) for c in s.schedules])))
+    if s.spec_name == "scale":
+        return max(own, s.factor * peak_of(s.schedule, steps))
+    return own
 
 
 def assert_float32_exact(s: lrkit.Schedule, steps: Any, *, jit: bool = True) -> None:

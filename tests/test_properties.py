@@ -134,6 +134,8 @@ def blocks(draw: Any, durations: bool = False) -> Schedule:
             below(value),
             draw(unit),
         )
+    if kind == "ramp":
+        return lrkit.ramp(below(value), value, d(2), draw(st.sampled_from(["log", "offset_linear", "exp_saturation"])))
     assert kind == "tanh"
     lower = draw(st.floats(-10.0, 5.0))
     return lrkit.tanh(value, d(), below(value), lower, lower + draw(st.floats(0.1, 10.0)))
@@ -158,6 +160,7 @@ BLOCK_NAMES = {
     "noam",
     "wsd",
     "tanh",
+    "ramp",
 }
 
 
@@ -208,7 +211,7 @@ def peak(s: Schedule) -> float:
         return math.prod(peak(c) for c in p["schedules"])
     if name == "piecewise_constant" or name == "piecewise_interpolate":
         return max(p["values"])
-    if name == "linear":
+    if name in ("linear", "ramp"):
         return max(p["start"], p["end"])
     if name == "polynomial":
         return max(p["value"], p["end_value"])

@@ -257,3 +257,37 @@ def test_a_mapping_with_a_type_is_one_schedule_not_a_per_group_map() -> None:
     assert one.schedules == (lrkit.cosine(1e-3, 10),) * 2
     per_group = Scheduler(opt, lr={"body": "constant(1e-4)", "head": {"type": "constant", "value": 1e-3}})
     assert per_group.schedules == (lrkit.constant(1e-4), lrkit.constant(1e-3))
+
+
+README_SCHEDULES = [
+    # (the schedule as README.md writes it, the run length it is shown with)
+    (
+        'lrkit.warmup(lrkit.cosine(3e-4, floor=3e-5), steps="2%")',
+        "warmup(cosine(3e-4, floor=3e-5), steps='2%')",
+        100_000,
+    ),
+    (
+        "m = lrkit.warmup(lrkit.multistep(0.001, milestones=milestones, gamma=gamma),",
+        "warmup(multistep(0.001, milestones=[10000, 12000, 14000, 16000], gamma=0.5), steps=500, "
+        "start_factor=1/3, prefix=False)",
+        20_000,
+    ),
+    ("lrkit describe \"warmup(cosine(1e-3), steps='10%')\" --total 10000", "warmup(cosine(1e-3), steps='10%')", 10_000),
+]
+
+
+@pytest.mark.parametrize(("in_readme", "spec", "total"), README_SCHEDULES, ids=[s for _, s, _ in README_SCHEDULES])
+def test_every_readme_schedule_passes_describe_strict(in_readme: str, spec: str, total: int) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert in_readme in readme  # the list above follows the README
+    r = run_cli("describe", spec, "--total", str(total), "--strict")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_plots_label_factors_as_factors() -> None:
+    pytest.importorskip("matplotlib")
+    m = lrkit.multiplier(lrkit.cosine(1.0, 100))
+    assert lrkit.plot(m, steps=100).axes[0].get_ylabel() == "Factor"
+    assert lrkit.plot(lrkit.scale(m, 1e-3), steps=100).axes[0].get_ylabel() == "Learning Rate"

@@ -59,9 +59,13 @@ def test_decay_weights_run_from_exactly_1_to_exactly_0(name: str) -> None:
 def test_power_and_tanh_weights() -> None:
     assert shapes.power_weight(0.0, SCALAR, 2.0) == 1.0 and shapes.power_weight(1.0, SCALAR, 2.0) == 0.0
     assert shapes.power_weight(0.5, SCALAR, 2.0) == 0.25  # (1 - 0.5) ** 2
-    # timm/Hsueh: (1 - tanh(-7)) / 2 at the start, (1 - tanh(3)) / 2 at the end (not exactly 1 and 0)
-    assert shapes.tanh_weight(0.0, SCALAR) == 0.5 * (1.0 - math.tanh(-7.0))
-    assert shapes.tanh_weight(1.0, SCALAR) == 0.5 * (1.0 - math.tanh(3.0))
+    # timm/Hsueh: (1 - tanh(-7)) / 2 at the start, (1 - tanh(3)) / 2 at the end (not exactly 1 and 0);
+    # lrkit's logistic form 1 / (1 + exp(2x)) is the same function without the cancellation
+    assert shapes.tanh_weight(0.0, SCALAR) == pytest.approx(0.5 * (1.0 - math.tanh(-7.0)), rel=1e-15)
+    assert shapes.tanh_weight(1.0, SCALAR) == pytest.approx(1.0 / (1.0 + math.exp(6.0)), rel=1e-15)
+    assert shapes.tanh_weight(1.0, SCALAR, upper=400.0) == 0.0 or shapes.tanh_weight(1.0, SCALAR, upper=400.0) < 1e-300
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow or NaN for a huge argument
+        shapes.tanh_weight(np.array([0.0, 1.0]), NUMPY, lower=-800.0, upper=800.0)
 
 
 @pytest.mark.parametrize("name", sorted(shapes.INTERPOLATIONS))

@@ -210,3 +210,12 @@ def test_first_step_of_events_beyond_int64_is_a_plain_int() -> None:
     assert _phases._first_step(10.0000000001) == 10
     assert _phases._first_step(10.5) == 11
     assert math.isfinite(float(_phases._first_step(1e300)))
+
+
+def test_ramp_ends_where_its_event_says() -> None:
+    # log: min(log(t + 1) / log(W), 1) reaches exactly 1 at t = W - 1; offset_linear: (t + 1) / W likewise
+    for shape in ("log", "offset_linear"):
+        s = lrkit.ramp(0.1, 1.0, 50, shape)
+        assert ev(s, 100) == [(49, "ramp end")]
+        assert s(48) < 1.0 and s(49) == 1.0 and s(10**9) == 1.0
+    assert ev(lrkit.ramp(0.0, 1.0, 50, "exp_saturation"), 100) == []  # 1 - exp(-(t + 1) / 50) never ends

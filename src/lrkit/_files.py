@@ -13,25 +13,35 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "atomic_writer"]
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, encoding: str = "utf-8") -> None:
-    """Replace the file ``path`` with ``data``, all or nothing.
+    """Replace the file ``path`` with ``data``, all or nothing (see :func:`atomic_writer`)."""
+    with atomic_writer(path, binary=not isinstance(data, str), encoding=encoding) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False, encoding: str = "utf-8") -> Iterator[IO[Any]]:
+    """A file object whose content replaces ``path`` only once the ``with`` block completes.
 
     Steps: write a temporary file in the same directory (same file system, so
     the rename is atomic), flush and ``fsync`` it, then ``os.replace`` it over
     ``path`` and ``fsync`` the directory (best effort) so the rename itself is
-    durable.  On any failure the temporary file is removed and the exception
-    (usually ``OSError``) propagates: ``path`` is untouched.
+    durable.  On any failure — in the writes, in the caller's code computing
+    what to write, a full disk, a file-size limit — the temporary file is
+    removed and the exception propagates: ``path`` is untouched.  Streaming
+    writers (``lrkit export -o``) write as they compute, in bounded memory.
 
     An existing file keeps its permission bits; a new one gets the usual
     ``0o666`` minus the umask, like ``open(path, "w")``.
     """
     target = Path(path)
-    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
@@ -40,14 +50,11 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, encoding: s
     temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
     try:
-        try:
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        opened = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline="")
+        with opened as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):

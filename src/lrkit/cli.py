@@ -28,9 +28,7 @@ import contextlib
 import json
 import math
 import os
-import secrets
 import shutil
-import stat
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -39,7 +37,7 @@ from typing import NoReturn, TextIO
 import numpy as np
 
 from . import __version__, _phases
-from ._files import _fsync_directory
+from ._files import atomic_writer
 from ._phases import fmt
 from .arguments import read_spec
 from .base import Schedule
@@ -366,34 +364,6 @@ def _export_chunks(s: Schedule, steps: int, fmt_name: str) -> Iterator[str]:
         yield "]}\n"
 
 
-@contextlib.contextmanager
-def _atomic_text(path: str) -> Iterator[TextIO]:
-    """A text file that replaces ``path`` only once it is complete (see :func:`lrkit._files.atomic_write`).
-
-    Written to a temporary file in the same directory, flushed, ``fsync``-ed and renamed over
-    ``path``; on any failure (disk full, a file-size limit, an error while computing the values)
-    the temporary file is removed and ``path`` keeps its old content.
-    """
-    target = Path(path)
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = 0o666  # os.open applies the umask, as open() does
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_directory(target.parent)
-
-
 def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     _, s = _read(args.spec, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     steps = _steps(args, [s])
@@ -401,7 +371,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         for part in _export_chunks(s, steps, args.format):
             out.write(part)
         return 0
-    with _atomic_text(args.output) as f:
+    with atomic_writer(args.output) as f:
         for part in _export_chunks(s, steps, args.format):
             f.write(part)
     out.write(f"wrote {args.output} ({steps} steps)\n")

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 Duration = Union[int, str]
 
@@ -30,6 +29,9 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(st|e
 _MAX_NUMBER_CHARS = 40
 _MAX_EXPONENT = 99
 _UNITS = ("st", "ep", "%", "dur")
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 __all__ = ["Duration", "is_duration_string", "parse_duration", "parse_lrepochs", "resolve_duration"]
 
@@ -45,6 +47,8 @@ def parse_duration(text: str, name: str = "duration") -> tuple[Fraction, str]:
     number = text.strip()[: -len(unit)].strip()
     if len(number) > _MAX_NUMBER_CHARS or (m.group(2) is not None and abs(int(m.group(2))) > _MAX_EXPONENT):
         raise ValueError(f"{name} has an unreasonably long or large number, got {text[:60]!r}")
+    from fractions import Fraction  # exact duration arithmetic; imported on first use (import lrkit stays light)
+
     amount = Fraction(number)
     if unit == "st" and amount.denominator != 1:
         raise ValueError(f"{name} in steps must be a whole number, got {text!r}")
@@ -87,6 +91,8 @@ def resolve_duration(
         if total_steps is None:
             raise ValueError(f"{name}={value!r} is a share of training: pass total_steps to resolve() it")
         exact = amount * total_steps / (100 if unit == "%" else 1)
+    from fractions import Fraction
+
     return math.floor(exact + Fraction(1, 2))
 
 

@@ -3,7 +3,7 @@
 :func:`plot` is also reachable as ``lrkit.plot``.  It draws on a
 :class:`matplotlib.figure.Figure` created directly (no ``pyplot``, so no global
 figure state and no GUI backend is touched), in the style of the seed's figure:
-title "Learning rate schedule", x "Train Step", y "Learning Rate", a legend.
+title "Learning rate schedule", x "Train Step", y "Learning Rate" ("Factor" for multipliers), a legend.
 """
 
 from __future__ import annotations
@@ -257,7 +257,9 @@ def plot(
 
     ax.set_title(title)
     ax.set_xlabel("Train Step")
-    ax.set_ylabel("Learning Rate")
+    # a multiplier's values are factors of the optimizer's LR: never label them as learning rates
+    factors = [s.is_multiplier for _, s in resolved]
+    ax.set_ylabel("Factor" if all(factors) else "Learning Rate or factor" if any(factors) else "Learning Rate")
     ax.set_xlim(0, max(steps - 1, 1))
     if log:
         ax.set_yscale("log")

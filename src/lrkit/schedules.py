@@ -20,6 +20,7 @@ from .shapes import (
     DECAYS,
     INTERPOLATIONS,
     RAMPS,
+    STEP_RAMPS,
     clamp01,
     cosine_weight,
     lerp,
@@ -45,6 +46,7 @@ __all__ = [
     "piecewise_constant",
     "piecewise_interpolate",
     "polynomial",
+    "ramp",
     "step",
     "tanh",
     "wsd",
@@ -978,6 +980,50 @@ class wsd(Schedule):
         if self.stable_steps > 0:
             yield self._decay_start, "decay start"
         yield self._decay_start + self.decay_steps, "decay end"
+
+
+class ramp(Schedule):
+    """A ramp from ``start`` to ``end`` whose shape is a function of the step and a length.
+
+    ``lerp(start, end, r(t, steps))`` with ``r`` from :data:`lrkit.shapes.STEP_RAMPS`:
+
+    * ``"log"``: ``min(log(t + 1) / log(steps), 1)`` (DeepSpeed's ``WarmupLR(warmup_type="log")``):
+      ``s(0) = start``, exactly ``end`` from ``t = steps - 1`` on; ``steps >= 2``.
+    * ``"offset_linear"``: ``min((t + 1) / steps, 1)`` (pytorch_warmup's ``LinearWarmup``):
+      ``s(0) = lerp(start, end, 1 / steps)``, exactly ``end`` from ``t = steps - 1`` on.
+    * ``"exp_saturation"``: ``1 - exp(-(t + 1) / steps)`` (pytorch_warmup's
+      ``ExponentialWarmup``): approaches ``end`` and never reaches it; ``steps`` is the time constant.
+
+    Args:
+        start: the value the ramp starts from.
+        end: the value it rises (or falls) to.
+        steps: its length (``log``, ``offset_linear``) or time constant (``exp_saturation``).
+        shape: a key of :data:`lrkit.shapes.STEP_RAMPS`.
+    """
+
+    spec_name = "ramp"
+    _positional = 2
+    _duration_fields = frozenset({"steps"})
+
+    def __init__(self, start: float, end: float, steps: Duration, shape: str = "log") -> None:
+        shape = v.choice("shape", shape, tuple(STEP_RAMPS))
+        self._init(
+            start=v.lr_value("start", start),
+            end=v.lr_value("end", end),
+            steps=v.duration("steps", steps, minimum=2 if shape == "log" else 1),
+            shape=shape,
+        )
+
+    def _derive(self) -> None:
+        object.__setattr__(self, "_rise", STEP_RAMPS[self.shape])
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return lerp(self.start, self.end, self._rise(t, float(self.steps), xp))
+
+    def phase_events(self, horizon: float) -> Any:
+        if self.shape == "exp_saturation":
+            return _NO_EVENTS  # it never ends
+        return [(float(self.steps - 1), "ramp end")]
 
 
 class tanh(Schedule):

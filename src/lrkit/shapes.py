@@ -37,6 +37,7 @@ __all__ = [
     "DECAYS",
     "INTERPOLATIONS",
     "RAMPS",
+    "STEP_RAMPS",
     "clamp01",
     "cosine_interpolate",
     "cosine_rise",
@@ -109,12 +110,18 @@ def power_weight(p: Any, xp: Namespace, power: float = 1.0) -> Any:
 
 
 def tanh_weight(p: Any, xp: Namespace, lower: float = -7.0, upper: float = 3.0) -> Any:
-    """``(1 - tanh(lower * (1 - p) + upper * p)) / 2`` (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
+    """``(1 - tanh(x)) / 2`` with ``x = lower * (1 - p) + upper * p`` (Hsueh et al. 2019; timm's ``TanhLRScheduler``).
 
     Not exactly 1 and 0 at the ends: ``(1 - tanh(lower)) / 2`` at ``p = 0``,
     ``(1 - tanh(upper)) / 2`` at ``p = 1``, as in the paper and timm.
+
+    Computed as the logistic ``1 / (1 + exp(2x))`` in the form
+    ``exp(min(z, 0)) / (1 + exp(-|z|))`` with ``z = -2x``: both exponentials are at most 1
+    (no overflow for any ``x``), and there is no cancellation near ``tanh(x) = 1``, where the
+    textbook ``(1 - tanh(x)) / 2`` loses all but a few digits (in float32, 5 of them at ``x = 3``).
     """
-    return 0.5 * (1.0 - xp.tanh(lower * (1.0 - p) + upper * p))
+    z = -2.0 * (lower * (1.0 - p) + upper * p)
+    return xp.exp(xp.minimum(z, 0.0)) / (1.0 + xp.exp(-xp.maximum(z, -z)))
 
 
 #: decay weights by the name schedules accept (``wsd(decay=...)``).
@@ -146,7 +153,9 @@ def log_rise(t: Any, length: float, xp: Namespace) -> Any:
 
     0 at ``t = 0``, exactly 1 from ``t = length - 1`` on.
     """
-    return xp.minimum(xp.log(t + 1.0) / math.log(length), 1.0)
+    # Exactly 1 from t = length - 1 by a comparison, not by log(length) / log(length): libm and the array
+    # libraries may round the two logs differently.
+    return xp.where(t + 1.0 >= length, 1.0, xp.log(t + 1.0) / math.log(length))
 
 
 def offset_linear_rise(t: Any, length: float, xp: Namespace) -> Any:
@@ -160,6 +169,14 @@ def offset_linear_rise(t: Any, length: float, xp: Namespace) -> Any:
 def exp_saturation_rise(t: Any, length: float, xp: Namespace) -> Any:
     """``1 - exp(-(t + 1) / length)``: pytorch_warmup's ``ExponentialWarmup``; approaches 1, never reaches it."""
     return 1.0 - xp.exp(-(t + 1.0) / length)
+
+
+#: rises that are functions of the step and a length (``ramp(shape=...)``): ``r(t, length, xp)``.
+STEP_RAMPS: dict[str, Callable[[Any, float, Namespace], Any]] = {
+    "log": log_rise,
+    "offset_linear": offset_linear_rise,
+    "exp_saturation": exp_saturation_rise,
+}
 
 
 def k_progress(p: Any, k: float) -> Any:

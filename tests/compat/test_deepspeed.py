@@ -70,6 +70,25 @@ def test_warmup_lr_linear(kw: dict[str, Any]) -> None:
     check(s, lambda o: lr_schedules.WarmupLR(o, **kw, warmup_type="linear"), 60, 2e-3)
 
 
+@pytest.mark.parametrize("kw", WARMUPS)
+def test_warmup_lr_log(kw: dict[str, Any]) -> None:  # DeepSpeed's default warmup_type
+    s = compat.WarmupLR(**kw)
+    check(s, lambda o: lr_schedules.WarmupLR(o, **kw, warmup_type="log"), 60, 2e-3)
+
+
+def test_log_warmup_hand_checked() -> None:
+    # update t at DeepSpeed's index i = t - 1: 1e-3 * log(i + 1) / log(10); exactly 1e-3 from t = W = 10
+    s = compat.WarmupLR(warmup_max_lr=1e-3, warmup_num_steps=10)
+    assert s(0) == s(1) == 0.0 and s(5) == pytest.approx(1e-3 * math.log(5) / math.log(10), rel=1e-15)
+    assert s(9) < 1e-3 and s(10) == 1e-3 and s(10**9) == 1e-3
+
+
+@pytest.mark.parametrize("kw", [{**w, "total_num_steps": 50} for w in WARMUPS])
+def test_warmup_decay_lr_log(kw: dict[str, Any]) -> None:
+    s = compat.WarmupDecayLR(**kw)
+    check(s, lambda o: lr_schedules.WarmupDecayLR(o, **kw, warmup_type="log"), 70, 2e-3)
+
+
 def test_warmup_lr_reads_the_optimizer_lr_as_lr() -> None:
     s = compat.WarmupLR(warmup_num_steps=10, warmup_type="linear", lr=0.05)
     check(s, lambda o: lr_schedules.WarmupLR(o, warmup_num_steps=10, warmup_type="linear"), 30, 0.05, lr=0.05)
@@ -157,7 +176,7 @@ def test_lr_range_test(kw: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: compat.WarmupLR(warmup_max_lr=1e-3), ValueError, r"warmup_type='log' is not supported.*'linear'"),
+        (lambda: compat.WarmupCosineLR(100), ValueError, r"warmup_type='log' is not supported.*'linear'"),
         (lambda: compat.WarmupLR(warmup_type="linear"), ValueError, r"at least one of warmup_max_lr or lr"),
         (lambda: compat.WarmupLR(warmup_max_lr=1e-3, warmup_type="cos"), ValueError, r"warmup_type"),
         (lambda: compat.WarmupLR(warmup_max_lr=1e-3, warmup_num_steps=0, warmup_type="linear"), ValueError, r">= 1"),

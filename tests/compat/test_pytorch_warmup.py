@@ -63,6 +63,22 @@ def test_untuned_linear_warmup_reads_beta2(beta2: float) -> None:
     check(compat.UntunedLinearWarmup(beta2=beta2), peer.UntunedLinearWarmup, 320 if beta2 < 0.999 else 2100, beta2)
 
 
+@pytest.mark.parametrize("period", [1, 2, 10, 299, 301])
+def test_exponential_warmup(period: int) -> None:
+    check(compat.ExponentialWarmup(period), lambda o: peer.ExponentialWarmup(o, warmup_period=period), 320)
+
+
+@pytest.mark.parametrize("beta2", [0.999, 0.99, 0.9])
+def test_untuned_exponential_warmup_reads_beta2(beta2: float) -> None:
+    check(compat.UntunedExponentialWarmup(beta2=beta2), peer.UntunedExponentialWarmup, 1200, beta2)
+
+
+def test_exponential_factor_hand_checked() -> None:
+    w = compat.ExponentialWarmup(4)
+    assert w(0) == 1.0 - math.exp(-1 / 4) and w(7) == 1.0 - math.exp(-2.0)  # 1 - exp(-(t + 1) / 4)
+    assert compat.UntunedExponentialWarmup() == compat.ExponentialWarmup(999)  # int(1 / (1 - 0.999)) = 999
+
+
 def test_linear_factor_hand_checked() -> None:
     w = compat.LinearWarmup(4)
     assert [w(t) for t in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]  # min(1, (t + 1) / 4)
@@ -73,12 +89,7 @@ def test_linear_factor_hand_checked() -> None:
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: compat.ExponentialWarmup(10), ValueError, r"ExponentialWarmup=10 is not supported.*exp"),
-        (
-            lambda: compat.UntunedExponentialWarmup(),
-            ValueError,
-            r"ExponentialWarmup=999 is not supported",
-        ),  # int(999.99...)
+        (lambda: compat.ExponentialWarmup(0), ValueError, r"warmup_period must be >= 1, got 0"),
         (lambda: compat.RAdamWarmup(beta2=0.99), ValueError, r"RAdamWarmup=0.99 is not supported"),
         (lambda: compat.LinearWarmup(0), ValueError, r"warmup_period must be >= 1, got 0"),
         (lambda: compat.LinearWarmup(2.5), TypeError, r"warmup_period must be an int"),

@@ -35,10 +35,11 @@ decay_step_size)``.
 
 Differences, all loud:
 
-* ``warmup_type="log"`` (DeepSpeed's default: ``log(i + 1) / log(W)``) raises
-  ``ValueError``: no lrkit schedule has that ramp yet.  Pass
-  ``warmup_type="linear"``.  DeepSpeed falls back to ``"log"`` (with a
-  warning) for an unknown ``warmup_type``; lrkit raises.
+* ``warmup_type="log"`` (DeepSpeed's default: ``log(i + 1) / log(W)``) is
+  ``ramp(shape="log")`` in ``WarmupLR`` and ``WarmupDecayLR``; ``WarmupCosineLR``
+  with it raises ``ValueError`` (its multiplicative warmup has no log ramp
+  yet): pass ``warmup_type="linear"`` there.  DeepSpeed falls back to
+  ``"log"`` (with a warning) for an unknown ``warmup_type``; lrkit raises.
 * Per-group lists of LRs (``warmup_min_lr=[...]``) raise ``TypeError``: build one
   schedule per group.
 * ``last_batch_iteration`` other than -1 (resuming) raises: an lrkit schedule is
@@ -56,7 +57,7 @@ from typing import Any
 
 from ..base import Schedule
 from ..composition import join, multiplier, scale, warmup
-from ..schedules import constant, cosine, cyclic, inverse_time, linear
+from ..schedules import constant, cosine, cyclic, inverse_time, linear, ramp
 from ..validators import MAX_STEPS, bounded, choice, flag, how_many_given, unsupported, whole_steps
 
 __all__ = ["LRRangeTest", "OneCycle", "WarmupCosineLR", "WarmupDecayLR", "WarmupLR"]
@@ -81,10 +82,10 @@ def _fresh(last_batch_iteration: Any) -> None:
         )
 
 
-def _warmup_steps(warmup_num_steps: Any, warmup_type: Any) -> int:
+def _warmup_steps(warmup_num_steps: Any, warmup_type: Any, *, log_ok: bool = False) -> int:
     """DeepSpeed's ``W = max(2, warmup_num_steps)``, after checking the ramp is one lrkit has."""
     choice("warmup_type", warmup_type, _WARMUP_TYPES, what_peer_does="DeepSpeed falls back to 'log' with a warning")
-    if warmup_type == "log":
+    if warmup_type == "log" and not log_ok:
         unsupported(
             "warmup_type",
             warmup_type,
@@ -97,6 +98,18 @@ def _warmup_steps(warmup_num_steps: Any, warmup_type: Any) -> int:
 def _linear_warmup(low: float, high: float, w: int) -> Schedule:
     # DeepSpeed's index i = t - 1 and gamma = i / W: lerp(low, high, (t - 1) / W), with s(0) = s(1) = low.
     return linear(low, high, steps=w, begin=1)
+
+
+def _warmup(low: float, high: float, w: int, warmup_type: str) -> Schedule:
+    """WarmupLR's ramp on DeepSpeed's index ``i = t - 1``.
+
+    ``"log"``: ``gamma = log(i + 1) / log(W)`` for ``i < W``, 1 after: ``ramp(low, high, W, "log")``
+    on the clock ``i`` (a join at 1 hands it ``t - 1``), with ``s(0) = s(1) = low`` and exactly
+    ``high`` from ``t = W`` on.
+    """
+    if warmup_type == "log":
+        return join([constant(low), ramp(low, high, steps=w, shape="log")], [1])
+    return _linear_warmup(low, high, w)
 
 
 def WarmupLR(
@@ -116,7 +129,7 @@ def WarmupLR(
     held after.  Maps to ``linear(warmup_min_lr, warmup_max_lr, steps=W, begin=1)``.
 
     ``warmup_max_lr=None`` means the optimizer's LR in DeepSpeed: pass it as ``lr=``.
-    ``warmup_type`` must be ``"linear"`` (see the module doc).
+    ``warmup_type="log"`` (the default) ramps as ``log(i + 1) / log(W)`` instead: see :func:`_warmup`.
     """
     _fresh(last_batch_iteration)
     how_many_given(
@@ -125,7 +138,8 @@ def WarmupLR(
         what_peer_does="DeepSpeed reads warmup_max_lr=None from the optimizer: pass its LR as lr=",
     )
     high = _lr("warmup_max_lr", warmup_max_lr) if warmup_max_lr is not None else _lr("lr", lr)
-    return _linear_warmup(_lr("warmup_min_lr", warmup_min_lr), high, _warmup_steps(warmup_num_steps, warmup_type))
+    w = _warmup_steps(warmup_num_steps, warmup_type, log_ok=True)
+    return _warmup(_lr("warmup_min_lr", warmup_min_lr), high, w, warmup_type)
 
 
 def WarmupDecayLR(
@@ -149,10 +163,10 @@ def WarmupDecayLR(
     """
     _fresh(last_batch_iteration)
     low, high = _lr("warmup_min_lr", warmup_min_lr), _lr("warmup_max_lr", warmup_max_lr)
-    w = _warmup_steps(warmup_num_steps, warmup_type)
+    w = _warmup_steps(warmup_num_steps, warmup_type, log_ok=True)
     total = _steps("total_num_steps", total_num_steps)
     decay = linear(high, low, steps=total - w) if total > w else constant(low)
-    return join([_linear_warmup(low, high, w), decay], [w + 1])
+    return join([_warmup(low, high, w, warmup_type), decay], [w + 1])
 
 
 def WarmupCosineLR(

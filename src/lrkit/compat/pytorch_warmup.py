@@ -24,11 +24,11 @@ The optimizer-dependent warmups (``UntunedLinearWarmup``...) read ``beta2``
 from the optimizer's ``betas``: here it is the keyword ``beta2=`` (default
 0.999, torch's Adam default).
 
-Not provided yet, loudly: ``ExponentialWarmup`` and ``UntunedExponentialWarmup``
-(``1 - exp(-(t + 1) / τ)``, ``lrkit.shapes.exp_saturation_rise``) and
-``RAdamWarmup`` (RAdam's rectification term): no lrkit schedule has these
-shapes yet, and an approximation would not be pytorch_warmup.  They raise
-``ValueError`` saying so.  Per-group lists of periods raise ``TypeError``:
+``ExponentialWarmup`` and ``UntunedExponentialWarmup`` (``1 - exp(-(t + 1) / τ)``)
+are ``ramp(shape="exp_saturation")`` factors.  Not provided yet, loudly:
+``RAdamWarmup`` (RAdam's rectification term): no lrkit schedule has that shape
+yet, and an approximation would not be pytorch_warmup; it raises ``ValueError``
+saying so.  Per-group lists of periods raise ``TypeError``:
 build one factor per group.  ``last_step`` other than -1 (resuming) raises:
 an lrkit schedule is resumed by its step alone.
 
@@ -41,7 +41,7 @@ from typing import Any
 
 from ..base import Schedule
 from ..composition import multiplier
-from ..schedules import constant, linear
+from ..schedules import constant, linear, ramp
 from ..validators import bounded, unsupported, whole
 
 __all__ = [
@@ -96,22 +96,29 @@ def UntunedLinearWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedul
     return _linear_factor(_period("warmup_period", int(2.0 / (1.0 - _beta2(beta2)))))
 
 
+def _exponential_factor(period: int) -> Schedule:
+    # ω(t) = 1 - exp(-(t + 1) / τ): lrkit.shapes.exp_saturation_rise, through ramp(shape="exp_saturation").
+    return multiplier(ramp(0.0, 1.0, steps=period, shape="exp_saturation"))
+
+
 def ExponentialWarmup(warmup_period: int, last_step: int = -1) -> Schedule:
-    """pytorch_warmup ``ExponentialWarmup`` (``ω(t) = 1 - exp(-(t + 1) / τ)``): not provided yet, raises."""
+    """pytorch_warmup ``ExponentialWarmup``: ``ω(t) = 1 - exp(-(t + 1) / warmup_period)``.
+
+    ``ω(0) = 1 - exp(-1 / τ)``; it approaches 1 and never reaches it (``τ`` is a
+    time constant, not a length).  Maps to
+    ``multiplier(ramp(0.0, 1.0, steps=τ, shape="exp_saturation"))``.
+    """
     _fresh(last_step)
-    period = _period("warmup_period", warmup_period)
-    unsupported(
-        "ExponentialWarmup",
-        period,
-        why="its factor 1 - exp(-(t + 1) / τ) is not an lrkit schedule yet; use LinearWarmup",
-    )
-    raise AssertionError  # unreachable: unsupported() raises
+    return _exponential_factor(_period("warmup_period", warmup_period))
 
 
 def UntunedExponentialWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedule:
-    """pytorch_warmup ``UntunedExponentialWarmup`` (``τ = int(1 / (1 - beta2))``): not provided yet, raises."""
+    """pytorch_warmup ``UntunedExponentialWarmup``: :func:`ExponentialWarmup` with ``τ = int(1 / (1 - beta2))``.
+
+    ``beta2=0.999`` gives ``τ = 999`` (``int(999.9999999999991)``, as pytorch_warmup truncates).
+    """
     _fresh(last_step)
-    return ExponentialWarmup(int(1.0 / (1.0 - _beta2(beta2))))
+    return _exponential_factor(_period("warmup_period", int(1.0 / (1.0 - _beta2(beta2)))))
 
 
 def RAdamWarmup(*, beta2: float = 0.999, last_step: int = -1) -> Schedule:

@@ -211,6 +211,8 @@ def _bases(name: str, values: Any, n: int) -> list[float]:
     for i, v in enumerate(values):
         try:
             f = to_float(v)
+        except OverflowError:  # an int beyond float64
+            raise ValueError(f"state_dict {name}[{i}] must be a finite number >= 0, got an int too large") from None
         except (TypeError, ValueError, RuntimeError):
             raise ValueError(f"state_dict {name}[{i}] must be a number, got {v!r}") from None
         # >= 0, not > 0: a group with weight_decay 0 or a frozen lr=0 group is a legitimate base
