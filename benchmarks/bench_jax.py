@@ -96,7 +96,11 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float, 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 3 rounds of 100k steps")
+    parser.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)  # run.py passes it to every bench
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.steps = 3, 100_000
     try:
         import jax
         import jax.numpy as jnp
