@@ -120,3 +120,21 @@ def test_blocks_validate_every_block() -> None:
     steps[-1] = -1.0
     with pytest.raises(ValueError, match="step must be >= 0"):
         lrkit.cosine(1.0, 10)(steps)
+
+
+class attribute_error_for_tests(Schedule):
+    """A formula that fails on symbolic values in its own way (an attribute a Sym does not have)."""
+
+    spec_name = "attribute_error_for_tests"
+
+    def __init__(self, value: float) -> None:
+        self._init(value=float(value))
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return t.real * 0.0 + self.value  # floats and arrays have .real; a traced value does not
+
+
+def test_any_trace_failure_keeps_the_interpreted_path() -> None:
+    s = attribute_error_for_tests(0.5)
+    assert _compile.compile_scalar(s) is None
+    assert s(3) == 0.5

@@ -328,8 +328,10 @@ def trace_source(schedule: Schedule) -> tuple[str, dict[str, Any]]:
     t = Sym(tracer, "t", ())
     try:
         root = schedule._eval(t, _Trace(tracer))
-    except (TypeError, ValueError, ArithmeticError) as exc:  # e.g. math.cos(Sym) in a user formula
-        raise _Untraceable(str(exc)) from None
+    except _Untraceable:
+        raise
+    except Exception as exc:  # e.g. math.cos(Sym) in a user formula
+        raise _Untraceable(f"{type(exc).__name__}: {exc}") from None
     if len(tracer.nodes) > MAX_NODES:
         raise _Untraceable("trace too large")
     emitter = _Emitter(tracer.nodes, root)
@@ -352,33 +354,34 @@ def _probe_steps(schedule: Schedule) -> list[float]:
 def compile_scalar(schedule: Schedule) -> Callable[[float], Any] | None:
     """``schedule``'s formula as one Python function of a float step, or ``None`` when it cannot be compiled.
 
-    The function returns exactly what ``schedule._eval(t, SCALAR)`` returns.
+    The function returns exactly what ``schedule._eval(t, SCALAR)`` returns.  Anything unexpected while
+    tracing or checking (a user-defined formula doing what a trace cannot follow) means ``None``: the
+    interpreted formula stays in use, and it reports its own errors when it is evaluated.
     """
     try:
         source, namespace = trace_source(schedule)
-    except (_Untraceable, RecursionError):
-        return None
-    try:
         exec(compile(source, f"<lrkit {schedule.spec_name}>", "exec"), namespace)  # generated code, see module doc
-    except (SyntaxError, RecursionError, MemoryError):  # pragma: no cover - defensive: the fallback stays correct
+    except (_Untraceable, RecursionError, MemoryError, SyntaxError):
+        return None
+    except Exception:  # a user formula that fails on symbolic values in its own way
         return None
     fn: Callable[[float], Any] = namespace["_scalar"]
     for t in _probe_steps(schedule):
-        try:
-            want = schedule._eval(t, SCALAR)
-        except (ArithmeticError, ValueError):
-            want = None
-        try:
-            got = fn(t)
-        except (ArithmeticError, ValueError):
-            got = None
-        if not _same(got, want):
+        if not _same(_outcome(fn, t), _outcome(lambda x: schedule._eval(x, SCALAR), t)):
             return None
     return fn
 
 
+def _outcome(fn: Callable[[float], Any], t: float) -> Any:
+    """``fn(t)``, or the exception's type: both paths must agree on errors too."""
+    try:
+        return fn(t)
+    except Exception as exc:
+        return type(exc)
+
+
 def _same(a: Any, b: Any) -> bool:
-    if a is None or b is None:
+    if isinstance(a, type) or isinstance(b, type):  # an exception on either path
         return a is b
     a, b = float(a), float(b)
     return a == b or (math.isnan(a) and math.isnan(b))
