@@ -1,9 +1,10 @@
 """Composition: warmup around any schedule, joins, products, scaling, clipping.
 
-The seed's FIXME wished ``WarmupMultiStepLR`` were "a combination of a warmup
-scheduler and MultiStepLR".  Here it is exactly that::
+The ``WarmupMultiStepLR`` lrkit grew from carried a FIXME wishing it were "a
+combination of a warmup scheduler and MultiStepLR".  Here it is exactly that
+(in the multiplicative form, since its milestones are fixed in training time)::
 
-    warmup(multistep(0.001, milestones=[...], gamma=0.5), steps=500, start_factor=1/3)
+    warmup(multistep(0.001, milestones=[...], gamma=0.5), steps=500, start_factor=1/3, prefix=False)
 """
 
 from __future__ import annotations

@@ -543,9 +543,6 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"cannot read {str(path)!r}: {exc}") from None
 
 
-_CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
-
-
 def as_schedule(
     obj: Any, *, key: str | None = None, total_steps: int | None = None, steps_per_epoch: int | None = None
 ) -> Schedule:
@@ -571,7 +568,7 @@ def as_schedule(
             raise TypeError("key= picks a schedule inside a config mapping or file; got a schedule")
         s = obj
     elif isinstance(obj, os.PathLike) or (
-        isinstance(obj, str) and "(" not in obj and obj.strip().lower().endswith(_CONFIG_SUFFIXES)
+        isinstance(obj, str) and "(" not in obj and obj.strip().lower().endswith(tuple(_SUFFIXES))
     ):
         s = load(os.fspath(obj), key=key)
     elif isinstance(obj, str):
