@@ -1,7 +1,8 @@
 """Whole curves: lrkit on 10M steps vs the same formula hand-written in NumPy, naive and in blocks; scaling.
 
 Every ratio is measured in the same run: rounds interleave lrkit, the naive
-hand-written expression and the hand code run in 64 Ki-step blocks, and the
+hand-written expression and the hand code run in lrkit's blocks (``lrkit.base._BLOCK``, 16 Ki
+steps), and the
 tables print medians.  Peak memory is NumPy's allocations during one call
 (tracemalloc), as a multiple of the 80 MB output array.
 """
@@ -18,9 +19,10 @@ from collections.abc import Callable
 import numpy as np
 
 import lrkit
+from lrkit.base import _BLOCK
 
 N = 10_000_000
-BLOCK = 1 << 16
+BLOCK = _BLOCK  # the hand code in blocks uses lrkit's block size: the ratio then measures the formulas alone
 
 
 # -- the hand-written NumPy baselines: the textbook expression of each formula -------------

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_core", "bench_curves", "bench_torch", "bench_jax", "bench_import"]
+BENCHMARKS = [
+    "bench_core",
+    "bench_curves",
+    "bench_torch_tensors",
+    "bench_torch",
+    "bench_compile",
+    "bench_jax",
+    "bench_import",
+]
 
 
 def main(argv: list[str]) -> None:

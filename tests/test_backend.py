@@ -65,6 +65,10 @@ BLOCKS: list[Schedule] = [
     lrkit.clip(C, 0.01, 0.05),
     lrkit.clip(C, 0.01),
     lrkit.multiplier(lrkit.warmup(lrkit.cosine(1.0, 3000), steps=100)),
+    lrkit.shift(C, 700),
+    lrkit.staircase(C, 250),
+    lrkit.remap(lrkit.cyclic(0.0, 1.0, 300, 500, "triangular2"), 0.95, 0.85),
+    lrkit.radam_warmup(0.999),
 ]
 IDS = [repr(s) for s in BLOCKS]
 STEPS = np.unique(np.concatenate([np.arange(0, 6000), np.geomspace(1, 2**40, 200).round(), [2**40]]))
@@ -202,3 +206,81 @@ def test_jax_matches_numpy() -> None:
     for s in BLOCKS:
         got = np.asarray(s(jnp.arange(0, 3000)))
         np.testing.assert_allclose(got, s(np.arange(3000)), rtol=0, atol=64 * np.finfo(np.float32).eps * peak(s))
+
+
+# -- the float32 jax helpers that keep whole steps exact (lrkit._backend._Jax) ---------------------
+def _jax_ns() -> object:
+    pytest.importorskip("jax")
+    from lrkit import _backend
+
+    ns = _backend._lazy("jax")
+    if ns.float_dtype != np.float32:  # type: ignore[attr-defined]
+        pytest.skip("x64 is on: the helpers keep NumPy's float64 formula")
+    return ns
+
+
+def test_jax_wrap_fraction_is_t_mod_a_fractional_period() -> None:
+    # t mod (1000 / 1.3) from exact rationals; float32 t / period would lose whole periods here.
+    from fractions import Fraction
+
+    ns = _jax_ns()
+    jnp = ns.jnp  # type: ignore[attr-defined]
+    t = np.array([0, 1, 769, 770, 16_777_217, 10**9 + 3, 2**31 - 1])
+    period = 1000 / 1.3
+    prep = ns.prepare(jnp.asarray(t, jnp.int32))  # type: ignore[attr-defined]
+    got = np.asarray(ns.wrap_steps(prep, period), np.float64)  # type: ignore[attr-defined]
+    want = [float(Fraction(int(x)) % Fraction(period)) for x in t]
+    np.testing.assert_allclose(got, want, rtol=0, atol=period * 2.0**-23)
+    folded = np.asarray(ns.wrap_steps(prep, period, even=True), np.float64)  # type: ignore[attr-defined]
+    np.testing.assert_allclose(folded, np.minimum(want, period - np.array(want)), rtol=0, atol=period * 2.0**-23)
+
+
+@pytest.mark.parametrize("cycle", [False, True])
+def test_jax_left_counts_the_whole_steps_left(cycle: bool) -> None:
+    ns = _jax_ns()
+    jnp = ns.jnp  # type: ignore[attr-defined]
+    n = 2**29 + 3
+    t = np.array([0, 1, n - 2, n - 1, n, n + 1, 2 * n - 1, 2**31 - 1])
+    prep = ns.prepare(jnp.asarray(t, jnp.int32))  # type: ignore[attr-defined]
+    got = np.asarray(ns.left(prep, float(n), None, cycle=cycle), np.float64)  # type: ignore[attr-defined]
+    if cycle:  # horizon n * max(ceil(t / n), 1), what is left of it
+        horizon = n * np.maximum(-(-t // n), 1)
+        want = (horizon - t) / horizon
+    else:
+        want = (n - np.minimum(t, n)) / n
+    np.testing.assert_allclose(got, want, rtol=2.0**-23, atol=0)  # relative: exact to the last step
+    assert got[2] == 2 * got[3] > 0  # 2 steps left, then 1 (float32 1 - t / n would give 0 or 2**-24 steps)
+
+
+def test_jax_segments_look_up_fractional_starts() -> None:
+    ns = _jax_ns()
+    jnp = ns.jnp  # type: ignore[attr-defined]
+    starts, lengths = [0.0, 10.5, 2**30 + 0.25], [10.5, 2**30 - 10.25, 2.0**31]
+    t = np.array([0, 10, 11, 2**30, 2**30 + 1, 2**31 - 1])
+    prep = ns.prepare(jnp.asarray(t, jnp.int32))  # type: ignore[attr-defined]
+    i, offset, length = ns.segments(prep, starts, lengths)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(np.asarray(i.i), [0, 0, 1, 1, 2, 2])
+    # whole steps in int32, the start's fraction in float32: one rounding, of the result
+    want = np.float32([0.0, 10.0, 0.5, 2**30 - 10.5, 0.75, 2**31 - 1 - 2**30 - 0.25])
+    np.testing.assert_array_equal(np.asarray(offset), want)
+    np.testing.assert_array_equal(np.asarray(length), np.float32([10.5, 10.5] + [2**30 - 10.25] * 2 + [2.0**31] * 2))
+    assert lrkit._backend.NUMPY.segments(np.asarray(t, float), starts, lengths) is None  # float64: the formula
+
+
+def test_jax_whole_float_steps_are_integer_steps() -> None:
+    pytest.importorskip("jax")
+    import jax
+    import jax.numpy as jnp
+
+    _jax_ns()
+    s = lrkit.multistep(1.0, [16_777_217], 0.1)  # float32 holds 16_777_216 and 16_777_218, not 17
+    r = lrkit.cosine_restarts(1.0, 1000)
+    for fn in (s, jax.jit(s)):
+        assert float(fn(jnp.float32(16_777_216.0))) == 1.0
+        assert float(fn(jnp.float32(16_777_218.0))) == pytest.approx(0.1, rel=1e-7)
+    t = jnp.asarray([10**9 - 64.0, 2.5, 2.0**31], jnp.float32)  # whole, fractional, past int32
+    want = r(np.asarray(t, np.float64))
+    for fn in (r, jax.jit(r)):
+        got = np.asarray(fn(t), np.float64)
+        assert abs(got[0] - want[0]) <= 4 * 2.0**-23  # whole: the integer step, exact
+        assert abs(got[1] - want[1]) <= 4 * 2.0**-23  # fractional, small: float32 arithmetic

@@ -131,6 +131,47 @@ g(
 )
 g(lrkit.clip(lrkit.linear(0.0, 1.0, 10), lower=0.2), [(0, 0.2), (10, 1.0)])  # upper None: open
 
+# -- warmup, log method: start_factor + (1 - start_factor) * log(t + 1) / log(steps), 1 from steps - 1 on ----
+g(
+    lrkit.warmup(ONE, steps=10, start_factor=0.2, method="log", prefix=False),
+    [
+        (0, 0.2),  # log(1) = 0
+        (4, 0.2 + 0.8 * math.log(5) / math.log(10)),
+        (8, 0.2 + 0.8 * math.log(9) / math.log(10)),
+        (9, 1.0),  # log(10) / log(10): the last warmup step is already at the target
+        (10, 1.0),
+    ],
+)
+g(
+    lrkit.warmup(COS, steps=10, start_factor=0.5, method="log", prefix=False),
+    [(3, (0.5 + 0.5 * math.log(4) / math.log(10)) * cos_sched(3)), (10, cos_sched(10))],
+)
+g(lrkit.warmup(COS, steps=1, method="log", prefix=False), [(0, 0.0), (1, cos_sched(1))])  # steps=1: only step 0 warms
+g(lrkit.warmup(COS, steps=4, method="log", prefix=True), [(2, math.log(3) / math.log(4)), (4, 1.0), (5, cos_sched(1))])
+
+# -- shift: schedule(t + steps) -------------------------------------------------------------------
+g(lrkit.shift(COS, 30), [(0, cos_sched(30)), (20, cos_sched(50)), (69, cos_sched(99)), (70, 0.0), (BIG, 0.0)])
+g(lrkit.shift(COS, 0), [(0, 1.0), (50, cos_sched(50))])
+g(lrkit.shift(COS, 500), [(0, 0.0)])  # past the cosine's end already
+g(
+    lrkit.join([lrkit.linear(0.0, 1.0, 10), lrkit.shift(COS, 10)], [10]),  # timm's warmup without prefix
+    [(5, 0.5), (9, 0.9), (10, cos_sched(10)), (40, cos_sched(40))],
+)
+
+# -- staircase: schedule(every * floor(t / every)) ---------------------------------------------------
+g(
+    lrkit.staircase(lrkit.linear(1.0, 0.0, 100), 10),  # 1 - t / 100 held for 10 steps
+    [(0, 1.0), (9, 1.0), (10, 0.9), (19, 0.9), (95, 0.1), (99, 0.1), (100, 0.0), (BIG, 0.0)],
+)
+g(lrkit.staircase(COS, 1), [(7, cos_sched(7))])  # every = 1: the schedule itself
+g(lrkit.staircase(COS, 30), [(29, 1.0), (30, cos_sched(30)), (119, cos_sched(90)), (120, 0.0)])  # 100 is mid-stair
+g(lrkit.staircase(lrkit.cosine(1.0, "10ep"), "1ep").resolve(steps_per_epoch=7), [(6, 1.0), (7, cos_sched(10))])
+
+# -- remap: lerp(start, end, clamp01(weight(t))) ---------------------------------------------------
+g(lrkit.remap(lrkit.linear(0.0, 1.0, 10), 0.95, 0.85), [(0, 0.95), (5, 0.9), (10, 0.85), (BIG, 0.85)])
+g(lrkit.remap(lrkit.linear(0.0, 1.0, 10), 0.1, 0.3), [(0, 0.1), (5, 0.2), (10, 0.3)])
+g(lrkit.remap(lrkit.constant(5.0), 0.1, 0.3), [(0, 0.3)])  # weights above 1 are clamped
+
 
 @pytest.mark.parametrize(("s", "t", "want"), GOLDEN, ids=[f"{s!r}@{t}" for s, t, _ in GOLDEN])
 def test_golden(s: Schedule, t: int, want: float) -> None:
@@ -231,3 +272,81 @@ def test_join_equals_torch_sequentiallr(second: str) -> None:
     ref = torch_lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.1, 1.0, 50), tail(o)], [50]), 351, 0.1)
     s = lrkit.join([lrkit.linear(0.01, 0.1, 50), lrkit_tail], [50])
     np.testing.assert_allclose(s(np.arange(351)), ref, rtol=0, atol=1e-15)
+
+
+def test_shift_and_staircase_refuse_bad_steps() -> None:
+    with pytest.raises(ValueError, match=r"steps must be >= 0 .*got -5"):
+        lrkit.shift(COS, -5)
+    with pytest.raises(ValueError, match=r"steps must be a whole number"):
+        lrkit.shift(COS, 2.5)
+    with pytest.raises(ValueError, match=r"every must be >= 1, got 0"):
+        lrkit.staircase(COS, 0)
+    with pytest.raises(TypeError, match=r"schedule"):
+        lrkit.shift(1.0, 3)
+    with pytest.raises(ValueError, match=r"start"):
+        lrkit.remap(COS, -0.1, 0.5)
+
+
+def test_new_compositions_round_trip_and_keep_multipliers() -> None:
+    m = lrkit.multiplier(COS)
+    for s in (lrkit.shift(m, 3), lrkit.staircase(m, 4)):
+        assert s.is_multiplier
+        assert lrkit.parse(repr(s)) == s and lrkit.from_dict(s.to_dict()) == s
+    r = lrkit.remap(m, 0.9, 0.8)
+    assert not r.is_multiplier  # start and end are absolute values
+    assert lrkit.parse(repr(r)) == r and lrkit.from_dict(r.to_dict()) == r
+    w = lrkit.warmup(COS, 10, 0.1, "log", prefix=False)
+    assert lrkit.parse(repr(w)) == w
+
+
+def test_shift_resolves_an_open_length_to_the_end_of_training() -> None:
+    # the cosine's clock runs 10 ahead: to reach its floor at step 100 of the run it must last 110 steps
+    s = lrkit.shift(lrkit.cosine(1.0), 10).resolve(total_steps=100)
+    assert s == lrkit.shift(lrkit.cosine(1.0, 110), 10)
+    assert s(100) == 0.0 and s(99) > 0.0
+
+
+def test_phase_events_move_with_the_clock() -> None:
+    from lrkit import _phases
+
+    def ev(s: Schedule, n: int) -> list[tuple[int, str]]:
+        return [(e.step, e.kind) for e in _phases.events(s, n)]
+
+    # shift: the cosine's end at its step 100 is step 70 of the run; a milestone already past is not listed
+    assert ev(lrkit.shift(COS, 30), 200) == [(70, "decay end")]
+    assert ev(lrkit.shift(lrkit.multistep(1.0, [10, 50], 0.5), 20), 200) == [(30, "milestone")]
+    # staircase: a child's phase change on a stair edge stays where the value changes
+    stairs = lrkit.staircase(lrkit.multistep(1.0, [20, 40], 0.5), 10)
+    v = stairs(np.arange(60))
+    assert [int(b) for b in np.nonzero(np.diff(v))[0] + 1] == [b for b, _ in ev(stairs, 60)] == [20, 40]
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        lrkit.shift(COS, 37),
+        lrkit.staircase(COS, 7),
+        lrkit.remap(lrkit.cyclic(0.0, 1.0, 5, 7, "triangular2"), 0.9, 0.8),
+        lrkit.warmup(COS, 20, 0.1, "log", prefix=False),
+    ],
+    ids=repr,
+)
+def test_new_compositions_on_every_backend(s: Schedule) -> None:
+    t = np.arange(300)
+    want = s(t)
+    assert [s(int(k)) for k in t] == pytest.approx(list(want), rel=1e-15, abs=1e-300)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(s(torch.arange(300)).numpy(), want, rtol=1e-15, atol=1e-16)
+    jnp = pytest.importorskip("jax.numpy")
+    np.testing.assert_allclose(np.asarray(s(jnp.arange(300))), want, rtol=0, atol=8 * np.finfo(np.float32).eps)
+
+
+def test_staircase_and_shift_under_jax_at_int32_steps() -> None:
+    jnp = pytest.importorskip("jax.numpy")
+    # the stair's start, t - (t mod every), is taken in integers: exact at steps float32 cannot hold
+    s = lrkit.staircase(lrkit.linear(0.0, 1.0, 2**31 - 1), 1000)
+    t = np.array([2**31 - 2, 2**30 + 999, 2**30 + 1000])
+    want = np.floor(t / 1000) * 1000 / (2**31 - 1)
+    np.testing.assert_allclose(
+        np.asarray(s(jnp.asarray(t, jnp.int32))), want, rtol=0, atol=4 * np.finfo(np.float32).eps
+    )

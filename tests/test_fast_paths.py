@@ -18,6 +18,7 @@ from tests.test_properties import schedules
 import lrkit
 from lrkit import _compile, base
 from lrkit._backend import NUMPY, SCALAR, Namespace
+from lrkit._backend import prepare as _backend_prepare
 from lrkit.base import Schedule
 
 STEPS = [0, 1, 2, 3, 10, 99, 100, 101, 999, 1000, 1001, 4095, 12345, 65536, 10**6, 2**31 - 1, 2**40]
@@ -113,6 +114,72 @@ def test_blocks_equal_one_whole_array_evaluation(s: Schedule, start: int) -> Non
     assert blocked.shape == steps.shape and blocked.dtype == np.float64
     assert np.array_equal(blocked, whole)
     assert np.array_equal(s(steps.reshape(3, -1)), whole.reshape(3, -1))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=schedules(), start=st.integers(0, 2**40), dtype=st.sampled_from(["int64", "float64", "float32"]))
+def test_torch_blocks_equal_one_whole_tensor_evaluation(s: Schedule, start: int, dtype: str) -> None:
+    # Large CPU tensors are evaluated in blocks (Schedule._eval_tensor_blocks): the same bits as one
+    # evaluation of the whole tensor through the torch namespace, in the same dtype.
+    torch = pytest.importorskip("torch")
+    if dtype == "float32":
+        start = start % 2**24  # whole steps stay exact in float32
+    steps = (start + torch.arange(base._BLOCK * 2 + 1, dtype=torch.int64)).to(getattr(torch, dtype))
+    assert base._large_cpu_tensor(steps)
+    xp, t = _backend_prepare(steps)
+    whole = xp.finalize(s._eval(t, xp), t, steps)
+    blocked = s(steps)
+    assert blocked.shape == steps.shape and blocked.dtype == whole.dtype
+    assert blocked.dtype == (torch.float64 if dtype == "int64" else getattr(torch, dtype))
+    assert torch.equal(blocked, whole)
+    assert torch.equal(s(steps.reshape(3, -1)), whole.reshape(3, -1))
+
+
+def test_torch_blocks_only_for_large_eager_cpu_tensors() -> None:
+    torch = pytest.importorskip("torch")
+    big = torch.arange(base._BLOCK + 1)
+    assert base._large_cpu_tensor(big)
+    assert not base._large_cpu_tensor(big[: base._BLOCK])  # one block: one evaluation
+    assert not base._large_cpu_tensor(big.to(torch.float64).requires_grad_())  # autograd keeps one graph
+    assert not base._large_cpu_tensor(big.numpy())  # NumPy has its own block path
+    steps = big.to(torch.float64)
+    steps[-1] = -1.0
+    with pytest.raises(ValueError, match="step must be >= 0"):
+        lrkit.cosine(1.0, 10)(steps)  # the last block is validated too
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), -0.5])
+@pytest.mark.parametrize("kind", ["numpy", "torch"])
+def test_blocks_check_every_value_like_one_evaluation(bad: float, kind: str) -> None:
+    # the per-block checks (min/max reductions) reject what prepare() rejects, with prepare()'s message,
+    # wherever the bad value sits
+    s = lrkit.cosine(1.0, 10)
+    for where in (0, base._BLOCK + 7, 3 * base._BLOCK - 1):
+        steps = np.arange(base._BLOCK * 3, dtype=np.float64)
+        steps[where] = bad
+        wrap = pytest.importorskip("torch").from_numpy if kind == "torch" else np.asarray
+        with pytest.raises(ValueError, match=r"step must be (finite|>= 0)") as blocked:
+            s(wrap(steps))
+        with pytest.raises(ValueError) as whole:
+            s(wrap(steps[where : where + 1]))
+        assert str(blocked.value) == str(whole.value)
+
+
+def test_blocks_refuse_what_one_evaluation_refuses() -> None:
+    for steps in (np.zeros(base._BLOCK + 1, dtype=bool), np.zeros(base._BLOCK + 1, dtype=complex)):
+        with pytest.raises(TypeError, match="step array must hold integers or floats"):
+            lrkit.cosine(1.0, 10)(steps)
+    assert np.array_equal(lrkit.cosine(1.0, 10)(np.zeros(base._BLOCK + 1, dtype=np.uint8)), np.ones(base._BLOCK + 1))
+
+
+@pytest.mark.parametrize("n", [0, 1, base._BLOCK, base._BLOCK + 1, 3 * base._BLOCK + 5])
+def test_curve_of_a_run_equals_the_array_evaluation(n: int) -> None:
+    # lrkit._phases.values (plots, reports) evaluates arange blocks without building the arange
+    from lrkit import _phases
+
+    for s in (lrkit.warmup(lrkit.cosine(1e-3, 3 * base._BLOCK), steps=100), lrkit.cosine_restarts(1.0, 999, t_mul=2.0)):
+        got = _phases.values(s, n)
+        assert got.dtype == np.float64 and np.array_equal(got, s(np.arange(n)))
 
 
 def test_blocks_validate_every_block() -> None:

@@ -13,6 +13,7 @@ derived by hand next to each test.  x64 runs in a subprocess
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import subprocess
@@ -103,6 +104,62 @@ def test_periodic_cosine_far_out_keeps_its_phase() -> None:
     t = 10**8 + 500  # 10**8 is a whole number of periods: a quarter period in
     expected = (1 + math.cos(math.pi * 500 / 1000)) / 2  # 0.5
     assert abs(float(jax.jit(s)(jnp.int32(t))) - expected) <= ulps_of_peak(1.0)
+
+
+def test_restarts_with_t_mul_restart_at_the_right_step_past_2_to_the_24() -> None:
+    # t_mul = 2, period 1000: S_i = 1000 (2**i - 1); S_15 = 32_767_000 > 2**24, S_20 = 1_048_575_000.
+    s = lrkit.cosine_restarts(1.0, 1000, t_mul=2.0)
+    for start, length in ((32_767_000, 1000 * 2**15), (1_048_575_000, 1000 * 2**20)):
+        t = np.array([start - 1, start, start + 1, start + length // 3])
+        # the last step of the previous period (x = 1 - 1/L), the restart (x = 0), one step in, a third in
+        expected = [
+            (1 + math.cos(math.pi * (1 - 1 / (length // 2)))) / 2,
+            1.0,
+            (1 + math.cos(math.pi / length)) / 2,
+            (1 + math.cos(math.pi * (length // 3) / length)) / 2,
+        ]
+        for fn in (s, jax.jit(s)):
+            got = np.asarray(fn(jnp.asarray(t, jnp.int32)), np.float64)
+            np.testing.assert_allclose(got, expected, rtol=0, atol=ulps_of_peak(1.0))
+
+
+def test_restarts_with_a_fractional_t_mul_find_fractional_starts() -> None:
+    # t_mul = 1.5, period 8: S_i = 16 (1.5**i - 1); S_40 = 16 * (1.5**40 - 1) ~ 1.8e8 is not a whole step.
+    s = lrkit.cosine_restarts(1.0, 8, t_mul=1.5)
+    start, length = 16 * (1.5**40 - 1), 8 * 1.5**40
+    t = np.array([math.floor(start), math.ceil(start), math.ceil(start) + 1000])
+    expected = [(1 + math.cos(math.pi * x)) / 2 for x in ((t[0] - (start - length / 1.5)) / (length / 1.5),)]
+    expected += [(1 + math.cos(math.pi * (x - start) / length)) / 2 for x in t[1:]]
+    for fn in (s, jax.jit(s)):
+        got = np.asarray(fn(jnp.asarray(t, jnp.int32)), np.float64)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=ulps_of_peak(1.0))
+
+
+def test_cosine_whose_period_is_not_whole_steps_keeps_its_phase_far_out() -> None:
+    # cycles = 1.3 over 1000 steps: period 1000 / 1.3 steps; at t the angle is 2 pi 1.3 t / 1000.
+    s = lrkit.cosine(1.0, 1000, cycles=1.3, periodic=True)
+    t = np.array([10**8 + 7, 2_000_000_001, 2**31 - 1])
+    phase = [math.fmod(1.3 * int(x), 1000) / 1000 for x in t]  # 1.3 * t is exact-ish in float64 (t < 2**31)
+    expected = [(1 + math.cos(2 * math.pi * f)) / 2 for f in phase]
+    for fn in (s, jax.jit(s)):
+        got = np.asarray(fn(jnp.asarray(t, jnp.int32)), np.float64)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=ulps_of_peak(1.0))
+
+
+@pytest.mark.parametrize("cycle", [False, True])
+def test_square_root_decay_near_its_end_past_2_to_the_24(cycle: bool) -> None:
+    # power 0.5 over T = 2**30 + 3 steps: s(T - n) = sqrt(n / T) (1e-5 at n = 107); float32's
+    # 1 - t / T there is a multiple of 2**-24, 16x the true 6e-9 at n = 7.
+    big_t = 2**30 + 3
+    s = lrkit.polynomial(1.0, big_t, power=0.5, cycle=cycle)
+    left = np.array([0, 1, 2, 7, 107])
+    for fn in (s, jax.jit(s)):
+        got = np.asarray(fn(jnp.asarray(big_t - left, jnp.int32)), np.float64)
+        np.testing.assert_allclose(got, np.sqrt(left / big_t), rtol=0, atol=ulps_of_peak(1.0))
+    k = lrkit.polynomial(1.0, big_t, power=0.5, k=2.0)  # (1 - (t/T)**2) ** 0.5
+    t = big_t - left
+    expected = np.sqrt(1 - (t / big_t) ** 2)
+    np.testing.assert_allclose(np.asarray(k(jnp.asarray(t, jnp.int32))), expected, rtol=0, atol=ulps_of_peak(1.0))
 
 
 def test_optax_giant_int_steps_through_the_compat_preset() -> None:
@@ -246,12 +303,35 @@ BLOCK_KINDS = [
     lambda d: lrkit.polynomial(
         d(lr), d(durations()), d(st.floats(0.0, 1e-6)), power=d(st.floats(1.0, 3.0)), cycle=d(st.booleans())
     ),
+    # power < 1: the slope is infinite at the end, where 1 - t / T in float32 would be rounded
+    lambda d: lrkit.polynomial(
+        d(lr),
+        d(durations()),
+        d(st.floats(0.0, 1e-6)),
+        power=d(st.floats(0.05, 1.0)),
+        cycle=d(st.booleans()),
+        k=d(st.one_of(st.just(1.0), st.floats(0.2, 3.0))),
+    ),
+    lambda d: lrkit.cosine(d(lr), d(durations()), exponent=d(st.sampled_from([1.0, 2.0])), k=d(st.floats(0.2, 3.0))),
     lambda d: lrkit.cosine(d(lr), d(durations()), exponent=d(st.sampled_from([1.0, 2.0])), cycles=0.5),
     # cycles != 0.5: exact when the cosine's period, steps / cycles, is a whole number of steps (docs/jax.md)
     lambda d: lrkit.cosine(d(lr), 5 * d(durations()), exponent=d(st.sampled_from([1.0, 2.0])), cycles=2.5),
     # periodic: exact when the cosine's period, steps / cycles, is a whole number of steps (docs/jax.md)
     lambda d: lrkit.cosine(d(lr), d(durations()), cycles=d(st.sampled_from([0.5, 1.0])), periodic=True),
     lambda d: lrkit.cosine_restarts(d(lr), d(durations()), m_mul=d(factor)),
+    # t_mul != 1: period starts that are not whole steps, some of them past 2**24
+    lambda d: lrkit.cosine_restarts(
+        d(lr), d(st.one_of(st.integers(1, 1000), durations())), t_mul=d(st.floats(1.005, 8.0)), m_mul=d(factor)
+    ),
+    # any period steps / cycles (at least 64 steps: NumPy's own cos(2 pi cycles t / steps) stays float64-exact)
+    lambda d: (
+        lambda cycles, periodic: lrkit.cosine(
+            d(lr),
+            d(st.integers(math.ceil(64 * cycles), INT32_MAX) | st.integers(math.ceil(64 * cycles), 10**5)),
+            cycles=cycles,
+            periodic=periodic,
+        )
+    )(d(st.floats(0.05, 8.0)), d(st.booleans())),
     lambda d: (
         lambda low: lrkit.cyclic(
             low,
@@ -275,7 +355,7 @@ BLOCK_KINDS = [
         d(st.one_of(st.just(0), durations())),
         d(st.one_of(st.just(0), durations())),
         d(durations()),
-        decay=d(st.sampled_from(["linear", "cosine"])),
+        decay=d(st.sampled_from(["linear", "cosine", "1-sqrt"])),
     ),
     lambda d: lrkit.tanh(d(lr), d(durations())),
 ]
@@ -309,7 +389,10 @@ def steps_near(draw: Any, s: lrkit.Schedule) -> list[int]:
             value = getattr(node, name)
             for x in value if isinstance(value, tuple) else (value,):
                 if isinstance(x, int):
-                    marks += [x - 1, x, x + 1, 2 * x, 2 * x + 1, 3 * x - 1]
+                    marks += [x - 3, x - 1, x, x + 1, 2 * x, 2 * x + 1, 3 * x - 1]
+        for x, _ in itertools.islice(node.phase_events(2.0**31), 64):  # restarts that are not whole steps
+            if 0 <= x <= INT32_MAX:
+                marks += [math.floor(x) - 1, math.floor(x), math.ceil(x), math.ceil(x) + 1]
     picked = draw(st.lists(st.sampled_from(marks), max_size=12)) if marks else []
     extra = draw(st.lists(st.integers(0, INT32_MAX), min_size=1, max_size=8))
     return sorted({x for x in [0, 1, *picked, *extra, INT32_MAX] if 0 <= x <= INT32_MAX})

@@ -7,7 +7,7 @@ Four layers, each may use the ones above it, never the ones below::
     compat    lrkit.compat.*           peers' names as presets; import only the core
     adapters  lrkit.torch, lrkit.keras, lrkit.jax, lrkit.optax
                                         bind schedules to a framework; import the core
-    face      plotting, terminal, cli, arguments, __main__
+    face      plotting, terminal, cli, arguments, __main__, parity (the framework parity runner)
                                         pictures, the command line, argparse; import anything
 
 Rules checked here, for imports at module level *and* inside functions:
@@ -63,7 +63,7 @@ CORE = {
 }
 COMPAT = {"compat"}
 ADAPTERS = {"torch", "keras", "jax", "optax"}
-FACE = {"plotting", "terminal", "cli", "arguments", "__main__"}
+FACE = {"plotting", "terminal", "cli", "arguments", "__main__", "parity"}
 
 #: what the core must never import (module names, prefixes included)
 FORBIDDEN_IN_CORE = (

@@ -198,8 +198,12 @@ FIXED_STEPS = np.unique(np.concatenate([np.arange(0, 64), np.geomspace(1, BIG, 6
 def peak(s: Schedule) -> float:
     """An upper bound of |s(t)| from the parameters (for the scalar/vector tolerance)."""
     name, p = s.spec_name, s.params()
-    if name in ("warmup", "multiplier"):
+    if name in ("warmup", "multiplier", "shift", "staircase"):
         return peak(p["schedule"])
+    if name == "remap":
+        return max(p["start"], p["end"])
+    if name == "radam_warmup":
+        return 1.0
     if name == "clip":
         hi = peak(p["schedule"]) if p["upper"] is None else p["upper"]
         return max(hi, p["lower"])
@@ -236,6 +240,8 @@ def uses_only_exact_ops(s: Schedule) -> bool:
         if name == "cosine_restarts" and (p["t_mul"] != 1.0 or p["m_mul"] not in (0.0, 1.0)):
             return False
         if name == "cyclic" and p["mode"] == "exp_range":
+            return False
+        if name == "ramp" and p["shape"] != "offset_linear":  # log and exp of the step
             return False
         if name == "warmup" and p["method"] == "exponential":
             return False

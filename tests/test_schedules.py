@@ -213,6 +213,14 @@ g(
     ],
 )
 
+# k-decay (timm): (1 - t**k / T**k) ** power
+g(
+    lrkit.polynomial(1.0, decay_steps=100, power=2.0, k=0.5),
+    [(0, 1.0), (25, 0.25), (64, (1 - 0.8) ** 2), (100, 0.0), (BIG, 0.0)],  # sqrt(1/4) = 1/2, sqrt(64/100) = 0.8
+)
+g(lrkit.polynomial(1.0, decay_steps=100, end_value=0.5, k=2.0), [(10, 0.5 + 0.5 * 0.99), (100, 0.5)])  # 1 - 1/100
+g(lrkit.polynomial(1.0, decay_steps=10, cycle=True, k=2.0), [(10, 0.0), (15, 1 - 0.75**2)])  # horizon 20: p = 3/4
+
 # -- cosine: floor + (value - floor) * ((1 + cos(2 pi cycles min(t, T)/T)) / 2) ** exponent -----
 g(
     lrkit.cosine(1.0, steps=100),
@@ -229,6 +237,18 @@ g(
 g(lrkit.cosine(1.0, steps=100, floor=0.1), [(0, 1.0), (50, 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi / 2))), (100, 0.1)])
 g(lrkit.cosine(1.0, steps=100, exponent=2.0), [(50, (0.5 * (1 + math.cos(math.pi / 2))) ** 2), (100, 0.0)])
 g(lrkit.cosine(1.0, steps=100, cycles=1.0), [(50, 0.0), (100, 1.0), (BIG, 1.0)])  # cos(pi) = -1, cos(2 pi) = 1
+# k-decay (timm): (1 + cos(pi t**k / T**k)) / 2
+g(
+    lrkit.cosine(1.0, steps=100, k=2.0),
+    [
+        (0, 1.0),
+        (50, 0.5 + math.sqrt(2) / 4),  # 50**2 / 100**2 = 1/4: (1 + cos(pi/4)) / 2
+        (100, 0.0),
+        (101, 0.0),  # held after, as without k
+        (BIG, 0.0),
+    ],
+)
+g(lrkit.cosine(1.0, steps=100, floor=0.1, k=0.5), [(0, 1.0), (25, 0.55), (100, 0.1)])  # sqrt(1/4) = 1/2: cos(pi/2)
 
 
 # -- cosine_restarts ---------------------------------------------------------------------
@@ -412,6 +432,57 @@ def test_golden_exact_values() -> None:
     assert lrkit.noam(16, 4)(4) == 0.125
     assert lrkit.one_cycle(1.0, 100, **_oc)(24) == 1.0
     assert lrkit.wsd(1.0, 10, 20, 10)(40) == 0.0
+
+
+@pytest.mark.parametrize("make", [lrkit.cosine, lrkit.polynomial])
+@pytest.mark.parametrize("k", [0.0, -1.0, math.nan, math.inf])
+def test_k_decay_must_be_positive(make: Callable[..., Schedule], k: float) -> None:
+    with pytest.raises(ValueError, match=r"^k must .*got"):
+        make(1.0, 100, k=k)
+    with pytest.raises(TypeError, match=r"^k must be a real number"):
+        make(1.0, 100, k="2")
+
+
+def test_k_decay_needs_the_half_cosine() -> None:
+    for kw in ({"cycles": 1.0}, {"periodic": True}):
+        with pytest.raises(ValueError, match=r"k=2.0 .*cycles=0.5, periodic=False"):
+            lrkit.cosine(1.0, 100, k=2.0, **kw)
+    assert lrkit.cosine(1.0, 100, k=1.0, cycles=1.0)(50) == 0.0  # k = 1 is the plain cosine: no restriction
+
+
+def test_k_decay_default_keeps_repr_and_mapping() -> None:
+    # k = 1 is omitted everywhere, so specs and saved mappings from before k existed are unchanged.
+    assert repr(lrkit.cosine(1.0, 100)) == "cosine(1.0, steps=100)"
+    assert lrkit.cosine(1.0, 100).to_dict() == {
+        "type": "cosine", "value": 1.0, "steps": 100, "floor": 0.0, "exponent": 1.0, "cycles": 0.5, "periodic": False
+    }  # fmt: skip
+    assert "k" not in lrkit.polynomial(1.0, 100).to_dict()
+    s = lrkit.polynomial(1.0, 100, power=0.5, k=3)
+    assert repr(s) == "polynomial(1.0, decay_steps=100, power=0.5, k=3.0)"
+    assert s.to_dict()["k"] == 3.0
+    assert lrkit.parse(repr(s)) == s and lrkit.from_dict(s.to_dict()) == s
+    assert lrkit.from_dict(lrkit.cosine(1.0, 100).to_dict()) == lrkit.cosine(1.0, 100, k=1.0)
+
+
+@pytest.mark.parametrize(
+    "s", [lrkit.cosine(0.1, 1000, floor=0.001, k=1.7), lrkit.polynomial(0.1, 1000, 1e-4, power=0.7, k=0.3)]
+)
+def test_k_decay_on_every_backend(s: Schedule) -> None:
+    t = np.arange(0, 1101, 7)
+    # hand-derived: timm's lr_min + (lr_max - lr_min) * shape(t**k / T**k), held from T on
+    q = np.minimum(t, 1000) ** s.k / 1000**s.k
+    if isinstance(s, lrkit.cosine):
+        want = 0.001 + 0.099 * 0.5 * (1 + np.cos(np.pi * q))
+    else:
+        want = 1e-4 + (0.1 - 1e-4) * (1 - q) ** 0.7
+    np.testing.assert_allclose(s(t), want, rtol=1e-12, atol=0)
+    scalar = np.array([s(int(x)) for x in t])  # the compiled scalar path
+    assert (scalar == np.array([s._eval(float(x), lrkit._backend.SCALAR) for x in t])).all()
+    np.testing.assert_allclose(scalar, want, rtol=1e-12, atol=0)  # libm and NumPy round cos and pow apart
+    th = pytest.importorskip("torch")
+    np.testing.assert_allclose(s(th.as_tensor(t)).numpy(), want, rtol=1e-12, atol=0)
+    jnp = pytest.importorskip("jax.numpy")
+    np.testing.assert_allclose(np.asarray(s(jnp.asarray(t, dtype=jnp.int32))), want, rtol=0, atol=4 * 2**-24 * 0.1)
 
 
 def test_cyclic_far_after() -> None:

@@ -49,6 +49,25 @@ def test_the_textbook_lerp_misses_the_end_the_shapes_one_does_not() -> None:
     assert lrkit.linear(0.01, 0.001, steps=10)(10) == 0.001
 
 
+@settings(max_examples=300, deadline=None)
+@given(values, values, st.floats(0.0, 1.0))
+def test_lerp_on_float32_jax_is_exact_at_both_ends_and_close_inside(low: float, high: float, w: float) -> None:
+    # The two-op form low + w * d on float32 jax (d checked so low + d == high) keeps both ends exact.
+    jnp = pytest.importorskip("jax.numpy")
+    got = np.asarray(shapes.lerp(low, high, jnp.asarray([0.0, 1.0, w], jnp.float32)))
+    assert got[0] == np.float32(low) and got[1] == np.float32(high)
+    exact = high * np.float32(w) + low * (1 - np.float64(np.float32(w)))  # float64 of the same float32 weight
+    assert abs(got[2] - exact) <= 2 * np.spacing(np.float32(max(low, high)))
+
+
+def test_lerp_keeps_the_four_op_form_off_jax() -> None:
+    # NumPy and Python floats keep high * w + low * (1 - w), bit for bit (w chosen so the two forms differ).
+    w = np.array([0.3])
+    assert shapes.lerp(0.01, 0.001, w)[0] == 0.001 * 0.3 + 0.01 * (1 - 0.3)
+    assert shapes.lerp(0.01, 0.001, 0.3) == 0.001 * 0.3 + 0.01 * (1 - 0.3)
+    assert shapes.lerp(0.01, 0.001, 0.3) != 0.01 + 0.3 * (0.001 - 0.01)
+
+
 @pytest.mark.parametrize("name", sorted(shapes.DECAYS))
 def test_decay_weights_run_from_exactly_1_to_exactly_0(name: str) -> None:
     w = shapes.DECAYS[name]

@@ -135,6 +135,8 @@ KINDS: dict[str, list[tuple[str, str]]] = {
     ">0": [
         ("cosine", "exponent"),
         ("cosine", "cycles"),
+        ("cosine", "k"),
+        ("polynomial", "k"),
         ("one_cycle", "div_factor"),
         ("one_cycle", "final_div_factor"),
         ("noam", "d_model"),

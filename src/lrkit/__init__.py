@@ -15,9 +15,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .base import REGISTRY, Schedule
-from .composition import WARMUP_METHODS, clip, join, multiplier, product, scale, warmup
+from .composition import WARMUP_METHODS, clip, join, multiplier, product, remap, scale, shift, staircase, warmup
 from .durations import parse_duration, parse_lrepochs, resolve_duration
-from .plateau import Plateau
 from .recommend import Recommendation, recommend  # after `lrkit.recommend` the module, the name is the function
 from .schedules import (
     constant,
@@ -35,12 +34,12 @@ from .schedules import (
     piecewise_constant,
     piecewise_interpolate,
     polynomial,
+    radam_warmup,
     ramp,
     step,
     tanh,
     wsd,
 )
-from .spec import SpecError, as_schedule, dumps, from_dict, load, loads, parse, save
 
 __version__ = "0.2.0"
 
@@ -81,12 +80,16 @@ __all__ = [
     "plot",
     "polynomial",
     "product",
+    "radam_warmup",
     "ramp",
     "recommend",
+    "remap",
     "resolve_duration",
     "save",
     "scale",
     "schedule_from_args",
+    "shift",
+    "staircase",
     "step",
     "tanh",
     "warmup",
@@ -95,13 +98,21 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .arguments import add_arguments, schedule_from_args
+    from .plateau import Plateau
     from .plotting import plot
+    from .spec import SpecError, as_schedule, dumps, from_dict, load, loads, parse, save
 
-_LAZY_MODULES = {"torch", "keras", "optax", "compat", "plotting", "cli", "arguments", "terminal"}
-# argparse integration is a face module: argparse loads only when it is used.
+_LAZY_MODULES = {"torch", "keras", "optax", "compat", "plotting", "cli", "arguments", "terminal", "spec", "plateau"}
+# Names whose module loads on first use.  argparse integration is a face module: argparse loads only
+# when it is used.  The spec reader/writer and Plateau are core, but most programs build schedules in
+# Python and never parse one: deferring them keeps `import lrkit` close to `import numpy` (see
+# benchmarks/bench_import.py).  None of these names equals its module's name, so loading the module
+# (which binds `lrkit.spec`, `lrkit.plateau` on the package) never shadows the name.
 _LAZY_FUNCTIONS = {
     "add_arguments": "arguments",
     "schedule_from_args": "arguments",
+    "Plateau": "plateau",
+    **{name: "spec" for name in ("SpecError", "as_schedule", "dumps", "from_dict", "load", "loads", "parse", "save")},
 }
 
 
@@ -113,7 +124,9 @@ def __getattr__(name: str) -> Any:
 
         return plot
     if name in _LAZY_FUNCTIONS:
-        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
+        globals()[name] = value  # later reads are plain attribute reads
+        return value
     if name in _LAZY_MODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'lrkit' has no attribute {name!r}")

@@ -102,6 +102,28 @@ class Namespace:
         """
         return t
 
+    def left(self, t: Any, length: float, pk: Any, k: float = 1.0, cycle: bool = False) -> Any:
+        """``1 - pk``: what is left of a decay whose progress ``pk = p ** k`` was computed from ``t`` and ``length``.
+
+        ``p = min(t, length) / length``, or with ``cycle`` ``t / horizon`` for the horizon
+        ``length * max(ceil(t / length), 1)``.  Float backends return ``1 - pk`` (their bits); an
+        exact-step backend recomputes it from the whole steps left, ``horizon - t``, so a decay whose
+        slope is infinite at its end (``q ** power`` with ``power < 1``) keeps its precision there.
+        """
+        return 1.0 - pk
+
+    def segments(self, t: Any, starts: Sequence[float], lengths: Sequence[float]) -> tuple[Any, Any, Any] | None:
+        """``(i, t - starts[i], lengths[i])`` for the last ``starts[i] <= t``, from host tables, or ``None``.
+
+        ``None`` (every backend but float32 jax on integer steps): compute it with the schedule's own
+        formula.  ``starts`` must begin with 0 and list every start up to the largest step.
+        """
+        return None
+
+    def evaluate(self, formula: Any, t: Any) -> Any:
+        """``formula(t, self)``: a schedule's ``_eval`` on the prepared step (jax: see ``_Jax.evaluate``)."""
+        return formula(t, self)
+
     def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         """Shape and type the result like the step (``t`` as computed, ``step`` as given)."""
         raise NotImplementedError
@@ -364,6 +386,10 @@ class _ExactStep:
     __radd__ = __add__
 
     def __mul__(self, other: Any) -> Any:
+        if type(other) is float and other == 0.0:
+            # t * 0.0 is +0.0 for every (finite, >= 0) whole step: a constant XLA folds, so a
+            # constant schedule (``t * 0.0 + value``) compiles to a constant, as optax's does.
+            return self.ns.jnp.zeros(self.i.shape, dtype=self.ns.float_dtype)
         return self.f * _plain(other)
 
     __rmul__ = __mul__
@@ -597,14 +623,92 @@ class _Jax(Namespace):
         # log(base) taken in float64 keeps the error at one rounding of the exponent.
         return self.jnp.exp(e * math.log(base))
 
+    def _float32_exact(self, t: Any) -> bool:
+        """Whether ``t`` is an integer step computed in float32 (x64 off): the case the exact helpers are for."""
+        return isinstance(t, _ExactStep) and self.float_dtype == self.jnp.float32
+
     def wrap_steps(self, t: Any, period: float, even: bool = False) -> Any:
-        p = self._period(t, period)
-        if p is None or p > self.int_max or self.float_dtype != self.jnp.float32:
+        if not self._float32_exact(t) or not (math.isfinite(period) and period > 0):
             return t  # x64: float64 holds the step; keep NumPy's bits
+        p = self._period(t, period)
+        if p is None:
+            if period > self.int_max:
+                return t  # never wraps within int32
+            return self._wrap_fraction(t, period, even)
+        if p > self.int_max:
+            return t
         r = t.i % p
         if even:  # a float32 cos argument below pi keeps its rounding below an ulp of the result
             r = self.jnp.minimum(r, p - r)
         return _ExactStep(r, self)
+
+    def _wrap_fraction(self, t: _ExactStep, period: float, even: bool) -> Any:
+        """``t mod period`` for a period that is not a whole number of steps, as a float.
+
+        ``frac(t / period)`` in 30-bit fixed point, from the step's int32 and ``1 / period`` in 62-bit
+        fixed point (exact Python ints), multiplied in 16-bit limbs with uint32 carries: the phase is
+        exact to ``2**-30`` of a period, where ``t / period`` in float32 loses whole periods past 2**24.
+        """
+        jnp = self.jnp
+        u32 = jnp.uint32
+        from fractions import Fraction  # here, not at module level: `import lrkit` stays light (bench_import)
+
+        c = 1 / Fraction(period)  # the period as given (a float), exactly
+        c_fix = math.floor((c - math.floor(c)) * 2**62)  # whole periods per step drop out (t is whole)
+        c0, c1, c2, c3 = ((c_fix >> (16 * j)) & 0xFFFF for j in range(4))
+        i = t.i.astype(u32)  # 0 <= t <= 2**31 - 1
+        t0, t1 = i & 0xFFFF, i >> 16
+        mask = u32(0xFFFF)
+
+        def mul(a: Any, b: int) -> Any:
+            return a * u32(b)  # < 2**32: both factors < 2**16
+
+        # t * c_fix = sum of t_i * c_j * 2**(16 (i + j)); bits 32..61 are the 30-bit fraction.
+        col = mul(t0, c0) >> 16
+        p01, p10 = mul(t0, c1), mul(t1, c0)
+        col = (p01 & mask) + (p10 & mask) + col
+        carry = (col >> 16) + (p01 >> 16) + (p10 >> 16)
+        p02, p11 = mul(t0, c2), mul(t1, c1)
+        col = (p02 & mask) + (p11 & mask) + carry
+        digit2 = col & mask
+        carry = (col >> 16) + (p02 >> 16) + (p11 >> 16)
+        col = mul(t0, c3) + mul(t1, c2) + carry  # wraps mod 2**32: only its low 14 bits are kept
+        frac = ((col & u32(0x3FFF)) << 16) | digit2  # floor(frac(t / period) * 2**30)
+        if even:
+            frac = jnp.minimum(frac, u32(2**30) - frac)
+        return frac.astype(self.float_dtype) * (period / 2**30)
+
+    def left(self, t: Any, length: float, pk: Any, k: float = 1.0, cycle: bool = False) -> Any:
+        n = self._period(t, length)
+        if not self._float32_exact(t) or n is None or n > self.int_max:
+            return 1.0 - pk
+        jnp = self.jnp
+        if cycle:
+            # horizon - t = (n - t mod n) mod n, and the whole first horizon at t = 0
+            rest = (n - t.i % n) % n
+            rest = jnp.where(t.i == 0, n, rest)
+            horizon = self.jnp.maximum(-((-t.i) // n), 1).astype(self.float_dtype) * float(n)
+        else:
+            rest = n - jnp.minimum(t.i, n)
+            horizon = float(n)
+        q = rest.astype(self.float_dtype) / horizon
+        if k == 1.0:
+            return q
+        # Near the end (q < 1/2): 1 - (1 - q) ** k without forming 1 - q, which float32 rounds as q -> 0.
+        # Before it, 1 - p ** k from the given p ** k: there q = 1 - p is the rounded one.
+        return jnp.where(q < 0.5, -jnp.expm1(k * jnp.log1p(-q)), 1.0 - _plain(pk))
+
+    def segments(self, t: Any, starts: Sequence[float], lengths: Sequence[float]) -> tuple[Any, Any, Any] | None:
+        if not self._float32_exact(t):
+            return None
+        index = self.searchsorted_right(starts, t) - 1  # starts[0] = 0 <= t
+        # t - starts[i] in two parts: the whole steps in integers, the fraction of the start in float32
+        whole = [math.floor(x) for x in starts]
+        offset = (t.i - self._select(whole, index, t.i.dtype)).astype(self.float_dtype)
+        fracs = [x - w for x, w in zip(starts, whole, strict=True)]
+        if any(fracs):
+            offset = offset - self._select(fracs, index, self.float_dtype)
+        return _ExactStep(index.astype(t.i.dtype), self), offset, self._select(lengths, index, self.float_dtype)
 
     def _thresholds(self, edges: Sequence[float], side: str) -> Any:
         """The whole steps from which ``t`` counts each edge: ``t >= e`` (right) or ``t > e`` (left)."""
@@ -657,6 +761,20 @@ class _Jax(Namespace):
         for j in range(1, len(values)):
             out = jnp.where(index == j, jnp.asarray(values[j], dtype=dtype), out)
         return out
+
+    def evaluate(self, formula: Any, t: Any) -> Any:
+        """A float step holding a whole number below ``2**31`` is evaluated as that integer step (x64 off).
+
+        So ``s(jnp.float32(2**30))`` is as exact as ``s(jnp.int32(2**30))``: ``where(whole, formula(int step),
+        formula(float step))``, the formula twice, for float steps only (optax and Keras count in integers).
+        A fractional float step (below ``2**23`` in float32, which has no fractions above) keeps the float formula.
+        """
+        jnp = self.jnp
+        if isinstance(t, _ExactStep) or self.float_dtype != jnp.float32 or not jnp.issubdtype(t.dtype, jnp.floating):
+            return formula(t, self)
+        whole = (t == jnp.floor(t)) & (t < 2.0**31)  # 2**31 and NaN are not int32 steps
+        exact = formula(_ExactStep(jnp.where(whole, t, 0).astype(self.int_dtype), self), self)
+        return jnp.where(whole, _plain(exact), _plain(formula(t, self)))
 
     def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         out = self.jnp.asarray(_plain(out), dtype=t.dtype)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any, ClassVar
@@ -57,8 +58,11 @@ PERIODIC_EVENT_KINDS = frozenset({"drop", "restart", "cycle peak", "cycle start"
 REGISTRY: dict[str, type[Schedule]] = _registry.SCHEDULES
 
 _NO_DEFAULT = inspect.Parameter.empty
-#: NumPy arrays larger than this many steps are evaluated block by block (see Schedule._eval_blocks).
-_BLOCK = 1 << 16
+#: NumPy arrays and CPU torch tensors larger than this many steps are evaluated block by block (see
+#: Schedule._eval_blocks).  16 Ki float64 steps are 128 KB per temporary, so the few temporaries a formula
+#: keeps alive fit a core's L2 cache; 64 Ki blocks were 1.3–2.5× slower on the 2-core CI machine, 8 Ki
+#: no faster (benchmarks/bench_curves.py, which runs the hand-written baseline in the same blocks).
+_BLOCK = 1 << 14
 _NO_STEP: Any = object()  # s() without a step: a TypeError that says how to use a schedule
 
 
@@ -211,10 +215,13 @@ class Schedule:
             except AttributeError:
                 fast = self.scalar_function()
             return float(fast(float(step)))
-        if isinstance(step, np.ndarray) and step.size > _BLOCK:
-            return self._eval_blocks(step)
+        if isinstance(step, np.ndarray):
+            if step.size > _BLOCK:
+                return self._eval_blocks(step)
+        elif _large_cpu_tensor(step):
+            return self._eval_tensor_blocks(step)
         xp, t = _backend.prepare(step)
-        return xp.finalize(self._eval(t, xp), t, step)
+        return xp.finalize(xp.evaluate(self._eval, t), t, step)
 
     def _eval_blocks(self, step: np.ndarray) -> np.ndarray:
         """A large NumPy array of steps, evaluated in blocks of :data:`_BLOCK` steps.
@@ -225,10 +232,68 @@ class Schedule:
         Bit-identical to one evaluation of the whole array (elementwise math).
         """
         flat = step.reshape(-1)
-        out = np.empty(flat.shape, dtype=np.float64)
-        for a in range(0, flat.size, _BLOCK):
-            xp, t = _backend.prepare(flat[a : a + _BLOCK])
-            out[a : a + _BLOCK] = xp.finalize(self._eval(t, xp), t)
+        _backend.prepare(flat[:1])  # the dtype checks (TypeError), once; the values are checked per block
+        return self._blockwise(flat.size, lambda a, b: flat[a:b]).reshape(step.shape)
+
+    def _eval_range(self, steps: int) -> np.ndarray:
+        """``self(np.arange(steps))`` as float64, in blocks, without building the ``arange`` (memory: the result).
+
+        The curve of a whole run for plots and reports (:func:`lrkit._phases.values`); the same bits as
+        ``self(np.arange(steps))``.
+        """
+        if not self._resolved:
+            self(0)  # raises the "call .resolve(...)" ValueError of __call__
+        return self._blockwise(steps, lambda a, b: np.arange(a, b, dtype=np.float64), valid=True)
+
+    def _blockwise(self, size: int, block: Callable[[int, int], np.ndarray], valid: bool = False) -> np.ndarray:
+        """The one blocked NumPy loop: ``out[a:b] = formula(block(a, b))`` for blocks of :data:`_BLOCK` steps.
+
+        ``block`` returns the steps ``a..b-1`` of a NumPy array of real numbers; ``valid``: they are
+        float64 steps known finite and >= 0, in a fresh array (an ``arange``), so neither checked nor copied.
+        """
+        out = np.empty(size, dtype=np.float64)
+        formula, xp = self._eval, _backend.NUMPY
+        for a in range(0, size, _BLOCK):
+            b = min(a + _BLOCK, size)
+            part = block(a, b)
+            if valid:
+                t = part
+            else:
+                t = part.astype(np.float64)  # a copy, as prepare() makes: the formula gets its own array
+                # prepare()'s checks (finite, >= 0) in one or two reductions without boolean temporaries
+                # (3× cheaper per block); min/max propagate NaN, which fails the comparisons, and on a
+                # bad block prepare() itself raises its message
+                if not (part.min() >= 0 if part.dtype.kind in "iu" else t.min() >= 0.0 and t.max() < math.inf):
+                    _backend.prepare(part)
+            out[a:b] = xp.finalize(formula(t, xp), t)
+        return out
+
+    def _eval_tensor_blocks(self, step: Any) -> Any:
+        """A large CPU torch tensor of steps, evaluated in blocks of :data:`_BLOCK` steps.
+
+        As :meth:`_eval_blocks`, for the same reason: each of a formula's ~10–20 torch ops on a
+        10M-step tensor would allocate (and the kernel zero) a fresh 80 MB temporary; on
+        :data:`_BLOCK`-step slices they stay in the CPU cache.  Bit-identical to one evaluation of the whole tensor
+        (elementwise ops); the result has the dtype one evaluation gives (the step's floating dtype,
+        float64 for integer steps).  Only for CPU tensors outside autograd and ``torch.compile``
+        (see :func:`_large_cpu_tensor`): on a GPU one launch per op over the whole tensor is faster.
+        """
+        torch = sys.modules["torch"]
+        flat = step.reshape(-1)
+        xp, _ = _backend.prepare(flat[:1])  # the torch namespace, and the dtype checks (bool, complex)
+        out = None
+        for a in range(0, flat.numel(), _BLOCK):
+            part = flat[a : a + _BLOCK]
+            # prepare()'s checks (finite, >= 0) in one pass without temporaries: aminmax propagates NaN,
+            # which fails both comparisons; on a bad block prepare() itself raises its message
+            lo, hi = torch.aminmax(part)
+            if not (bool(lo >= 0) and bool(torch.isfinite(hi))):
+                _backend.prepare(part)
+            t = part.to(torch.float64)  # as prepare() does on CPU; finalize casts back to the step's dtype
+            value = xp.finalize(self._eval(t, xp), t, part)
+            if out is None:
+                out = value.new_empty(flat.shape)
+            out[a : a + _BLOCK] = value
         return out.reshape(step.shape)
 
     def _eval(self, t: Any, xp: _backend.Namespace) -> Any:
@@ -473,6 +538,20 @@ class Schedule:
         return NotImplemented
 
     __rmul__ = __mul__
+
+
+def _large_cpu_tensor(step: Any) -> bool:
+    """``step`` is a torch tensor worth evaluating in blocks: CPU, over :data:`_BLOCK` steps, no autograd, eager."""
+    torch = sys.modules.get("torch")  # never imports torch: a tensor exists only if torch was imported
+    if torch is None or not isinstance(step, torch.Tensor):
+        return False
+    return (
+        step.numel() > _BLOCK
+        and step.device.type == "cpu"
+        and not step.requires_grad
+        # a traced graph should see one evaluation, not a Python loop of them
+        and not getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)()
+    )
 
 
 def _construct(cls: type[Schedule], params: Mapping[str, Any]) -> Schedule:

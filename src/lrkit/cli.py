@@ -8,6 +8,7 @@ Commands::
     lrkit export    SPEC --format csv|json                 the values, s(np.arange(N))
     lrkit describe  SPEC                                   phases, boundary values, warnings
     lrkit compare   SPEC SPEC                              where two schedules differ
+    lrkit compare   SPEC --frameworks all [--steps N]      the LR every update applies in torch, Keras, optax
     lrkit recommend --total-steps N [--optimizer adam ...] a warmup + decay for your run, with sources
 
 SPEC is a spec (``'warmup(cosine(1e-3), steps=500)'``), a
@@ -18,7 +19,8 @@ evaluate, ``--steps-per-epoch`` and ``--total`` resolve durations such as
 
 Every error (a bad spec, a bad option, an unwritable file) is one line on
 stderr starting with ``lrkit: error:`` and exit code 2, never a traceback
-(``LRKIT_DEBUG=1`` shows it).  ``compare`` exits 1 when the schedules differ.
+(``LRKIT_DEBUG=1`` shows it).  ``compare`` exits 1 when the schedules differ,
+or when a framework does not apply ``s(k)`` at some update (:mod:`lrkit.parity`).
 """
 
 from __future__ import annotations
@@ -392,6 +394,16 @@ def _runs(mask: np.ndarray, limit: int = 8) -> str:
 
 
 def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    if args.frameworks is not None:
+        return _compare_frameworks(args, out)
+    if args.spec_b is None:
+        raise _UsageError(
+            "the following arguments are required: SPEC (a second one; or --frameworks to check one SPEC "
+            "in training frameworks) (see 'lrkit compare --help')"
+        )
+    for option in ("max_ulps", "output"):
+        if getattr(args, option) is not None:
+            raise _UsageError(f"--{option.replace('_', '-')} goes with --frameworks (see 'lrkit compare --help')")
     _, a = _read(args.spec_a, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     _, b = _read(args.spec_b, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     steps = _steps(args, [a, b])
@@ -424,6 +436,52 @@ def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"\npeak: A {fmt(ta)} at step {ia}, B {fmt(tb)} at step {ib}\n")
     out.write(f"end:  A {fmt(float(va[-1]))}, B {fmt(float(vb[-1]))} at step {steps - 1}\n")
     return 1
+
+
+def _compare_frameworks(args: argparse.Namespace, out: TextIO) -> int:
+    """``compare SPEC [EXPECTED] --frameworks ...``: train SPEC in each framework, check every update's LR."""
+    from . import parity  # imports each framework only when it trains
+
+    if args.rtol or args.atol:
+        raise _UsageError(
+            "--rtol/--atol compare two schedules; with --frameworks the tolerance is --max-ulps "
+            "(see 'lrkit compare --help')"
+        )
+    try:
+        frameworks = parity.parse_frameworks(args.frameworks)
+    except ValueError as exc:
+        raise _UsageError(f"argument --frameworks: {exc}") from None
+    if args.output is not None and args.output != "-" and not Path(args.output).parent.is_dir():
+        raise ValueError(f"-o {args.output!r}: no such directory {str(Path(args.output).parent)!r}")
+    _, s = _read(args.spec_a, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
+    expected = s
+    if args.spec_b is not None:
+        _, expected = _read(args.spec_b, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
+    steps = _steps(args, [expected])
+    note = ""
+    if args.steps is None and args.total is None and steps > parity.DEFAULT_STEPS:
+        # The horizon that shows every phase can be long (noam: 40000), and Keras trains one
+        # batch per update: a bounded default, said in the output.
+        note = (
+            f"(the first {parity.DEFAULT_STEPS} of the {steps} steps that show every phase: "
+            "give --steps to train more)\n"
+        )
+        steps = parity.DEFAULT_STEPS
+    if steps > parity.MAX_STEPS:
+        given = "--steps" if args.steps is not None else "--total"
+        raise ValueError(
+            f"{given} is {steps} updates: parity trains one update per step in each framework, "
+            f"at most {parity.MAX_STEPS}; give a smaller --steps"
+        )
+    max_ulps = parity.DEFAULT_MAX_ULPS if args.max_ulps is None else args.max_ulps
+    report = parity.check(s, frameworks, steps, expected=expected, max_ulps=max_ulps)
+    out.write(parity.summary(report) + note)
+    if args.output is not None:
+        with atomic_writer(args.output) as f:
+            json.dump(report.to_dict(), f)
+            f.write("\n")
+        out.write(f"wrote {args.output}\n")
+    return 0 if report.ok else 1
 
 
 # -- recommend ----------------------------------------------------------------
@@ -547,12 +605,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit with code 1 when a warning is printed (for CI checks)")
     p.set_defaults(run=_cmd_describe)
 
-    p = sub.add_parser("compare", help="where two schedules differ (exit code 1 when they do)")
-    p.add_argument("spec_a", metavar="SPEC")
-    p.add_argument("spec_b", metavar="SPEC")
+    p = sub.add_parser(
+        "compare",
+        help="where two schedules differ; with --frameworks, whether training in each framework applies "
+        "s(k) at every update k (exit code 1 when they differ)",
+    )
+    p.add_argument("spec_a", metavar="SPEC", help="a schedule; with --frameworks, the one trained")
+    p.add_argument(
+        "spec_b",
+        metavar="SPEC",
+        nargs="?",
+        help="the schedule to compare with; with --frameworks, the expected schedule (default: the first SPEC)",
+    )
     _add_horizon(p)
     p.add_argument("--rtol", type=_nonneg_float("--rtol"), default=0.0, help="relative tolerance (default 0)")
     p.add_argument("--atol", type=_nonneg_float("--atol"), default=0.0, help="absolute tolerance (default 0)")
+    p.add_argument(
+        "--frameworks",
+        metavar="LIST",
+        help="train the first SPEC for --steps updates in each of torch, keras-jax, keras-torch, optax "
+        "(comma-separated, or all) and check the LR of every update; not installed: skipped",
+    )
+    p.add_argument(
+        "--max-ulps",
+        metavar="X",
+        type=_nonneg_float("--max-ulps"),
+        help="with --frameworks: the tolerance, in float32 ulps of the peak (default 4: float32 precision)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="with --frameworks: write the LR every framework applied at every update as JSON",
+    )
     p.set_defaults(run=_cmd_compare)
 
     p = sub.add_parser("recommend", help="a warmup + decay schedule for your run, with each rule and its source")

@@ -20,12 +20,15 @@ from . import validators as v
 from ._backend import SCALAR, Namespace
 from .base import Schedule
 from .durations import Duration
-from .shapes import RAMPS, progress0
+from .shapes import RAMPS, STEP_RAMPS, clamp01, linear_interpolate, progress0
 
-__all__ = ["WARMUP_METHODS", "clip", "join", "multiplier", "product", "scale", "warmup"]
+__all__ = ["WARMUP_METHODS", "clip", "join", "multiplier", "product", "remap", "scale", "shift", "staircase", "warmup"]
 
-#: the warmup shapes, by ``warmup(method=...)`` (see :data:`lrkit.shapes.RAMPS`).
-WARMUP_METHODS = tuple(RAMPS)
+#: warmup methods whose rise is a function of the step and the length (:data:`lrkit.shapes.STEP_RAMPS`), not of
+#: the progress alone: the factor is ``start_factor + (1 - start_factor) * rise(t, steps)``.
+_STEP_METHODS = ("log",)
+#: the warmup shapes, by ``warmup(method=...)`` (see :data:`lrkit.shapes.RAMPS` and ``STEP_RAMPS``).
+WARMUP_METHODS = (*RAMPS, *_STEP_METHODS)
 _NO_EVENTS: tuple[tuple[float, str], ...] = ()
 
 
@@ -45,6 +48,9 @@ class warmup(Schedule):
     * ``constant``: ``start_factor`` (the seed's ``"constant"``)
     * ``exponential``: ``start_factor ** (1 - a)`` (geometric; ``start_factor > 0``)
     * ``cosine``: ``start_factor + (1 - start_factor) * (1 - cos(π a)) / 2``
+    * ``log``: ``start_factor + (1 - start_factor) * log(t + 1) / log(steps)`` (DeepSpeed's
+      ``warmup_type="log"``): exactly 1 from ``t = steps - 1`` on, so the last warmup step is
+      already at the target; ``steps = 1`` warms step 0 only, at ``start_factor``
 
     Prefix form (default; Hugging Face, optax's joins, torch's
     ``SequentialLR``, timm's ``warmup_prefix``): the warmup ramps to
@@ -68,7 +74,8 @@ class warmup(Schedule):
         schedule: any schedule.
         steps: length of the warmup (0: none).
         start_factor: the factor at step 0, in ``[0, 1]`` (``> 0`` for ``exponential``).
-        method: the shape of the ramp, a key of :data:`lrkit.shapes.RAMPS`.
+        method: the shape of the ramp, one of :data:`WARMUP_METHODS` (the keys of
+            :data:`lrkit.shapes.RAMPS`, and ``"log"``).
         prefix: run the schedule after the warmup (its clock starts at ``steps``); ``False``
             multiplies the schedule's own first steps instead.
 
@@ -104,12 +111,18 @@ class warmup(Schedule):
 
     def factor(self, t: Any, xp: Namespace = SCALAR) -> Any:
         """The warmup factor ``f(t)``: ``start_factor`` at 0, exactly 1.0 from ``t = steps`` on."""
+        rise = self._rise
+        if rise is not None:
+            return linear_interpolate(self.start_factor, 1.0, rise(t, self._length, xp), xp)
         return self._ramp(progress0(t, self._length, xp), xp, self.start_factor)
 
     def _derive(self) -> None:
         object.__setattr__(self, "_w", float(self.steps))  # read on every training step
-        object.__setattr__(self, "_length", max(float(self.steps), 1.0))
-        object.__setattr__(self, "_ramp", RAMPS[self.method])
+        step_method = self.method in _STEP_METHODS
+        # a log ramp needs a length >= 2 (log(1) = 0); with steps = 1 it is 0 at step 0 either way
+        object.__setattr__(self, "_length", max(float(self.steps), 2.0 if step_method else 1.0))
+        object.__setattr__(self, "_ramp", None if step_method else RAMPS[self.method])
+        object.__setattr__(self, "_rise", STEP_RAMPS[self.method] if step_method else None)
 
     def phase_events(self, horizon: float) -> Any:
         return [(self._w, "warmup end")] if self._w > 0 else _NO_EVENTS
@@ -226,6 +239,11 @@ class join(Schedule):
         """
         if xp.name == "numpy":
             flat = np.ascontiguousarray(t, dtype=np.float64).reshape(-1)
+            if flat.size == 0:
+                return np.empty(t.shape, dtype=np.float64)
+            single = self._single_piece(float(flat.min()), float(flat.max()))
+            if single is not None:  # the whole block is in one piece (the common case for 64Ki blocks)
+                return self._piece(single, flat, xp, out=np.empty_like(flat)).reshape(t.shape)
             piece_of = np.searchsorted(np.asarray(self.boundaries, dtype=np.float64), flat, side="right")
             out = np.empty(flat.shape, dtype=np.float64)
             counts = np.bincount(piece_of, minlength=len(self.schedules))
@@ -234,29 +252,47 @@ class join(Schedule):
             else:  # uint16 keys sort by radix, in O(steps)
                 keys = piece_of.astype(np.uint16) if len(self.schedules) <= 2**16 else piece_of
                 order = np.argsort(keys, kind="stable")
+            present = np.flatnonzero(counts).tolist()
         else:
             torch = xp.torch  # type: ignore[attr-defined]
             flat = t.reshape(-1)
+            if flat.numel() == 0:
+                return torch.empty_like(t)
+            single = self._single_piece(float(flat.min()), float(flat.max()))
+            if single is not None:
+                return self._piece(single, flat, xp, out=torch.empty_like(flat)).reshape(t.shape)
             edges = torch.as_tensor(self.boundaries, dtype=flat.dtype, device=flat.device)
             piece_of = torch.searchsorted(edges, flat.contiguous(), right=True)
             out = torch.empty_like(flat)
-            counts = torch.bincount(piece_of, minlength=len(self.schedules)).tolist()
+            counts = torch.bincount(piece_of, minlength=len(self.schedules))
             if flat.numel() < 2 or bool((piece_of[1:] >= piece_of[:-1]).all()):
                 order = None
             else:
                 order = torch.sort(piece_of, stable=True).indices
-        start = 0
-        for k, count in enumerate(counts):
-            count = int(count)
-            if count == 0:
-                continue
-            idx: Any = slice(start, start + count) if order is None else order[start : start + count]
-            start += count
-            local = flat[idx]
-            if k:
-                local = xp.maximum(local - self.boundaries[k - 1], 0.0)
-            out[idx] = self.schedules[k]._eval(local, xp)
+            present = torch.nonzero(counts).reshape(-1).tolist()
+            counts = counts.tolist()
+        # Only the pieces that have steps: a 2,000-piece join evaluated in blocks touches a few per block.
+        starts = np.cumsum(np.asarray(counts)) - np.asarray(counts)
+        for k in present:
+            begin, count = int(starts[k]), int(counts[k])
+            idx: Any = slice(begin, begin + count) if order is None else order[begin : begin + count]
+            out[idx] = self._piece(k, flat[idx], xp)
         return out.reshape(t.shape)
+
+    def _single_piece(self, first: float, last: float) -> int | None:
+        """The piece holding every step in ``[first, last]``, or None when they span a boundary."""
+        k = bisect.bisect_right(self.boundaries, first)
+        return k if k == bisect.bisect_right(self.boundaries, last) else None
+
+    def _piece(self, k: int, steps: Any, xp: Namespace, out: Any = None) -> Any:
+        """Piece ``k`` on steps that all lie in it: its clock starts at its boundary, so ``steps - b >= 0``
+        needs no clamp (the ``where`` chain's ``maximum(t - b, 0)`` only guards the steps it discards).
+        With ``out``, the result is written there (a piece may return a scalar: it is broadcast)."""
+        value = self.schedules[k]._eval(steps - self.boundaries[k - 1] if k else steps, xp)
+        if out is None:
+            return value
+        out[...] = value
+        return out
 
     def phase_events(self, horizon: float) -> Any:
         return [(float(b), "join") for b in self.boundaries]
@@ -265,6 +301,131 @@ class join(Schedule):
         starts = (0.0, *map(float, self.boundaries))
         ends = (*map(float, self.boundaries), math.inf)
         return list(zip(self.schedules, starts, ends, strict=True))
+
+
+class shift(Schedule):
+    """Start ``schedule`` part-way through: ``s(t) = schedule(t + steps)``.
+
+    The clock of ``schedule`` runs ``steps`` ahead of the training clock:
+    ``s(0) = schedule(steps)``, ``s(t) = schedule(t + steps)``, and a phase
+    change of ``schedule`` at ``b`` happens at ``b - steps`` (changes at
+    ``b <= steps`` are already past).  Use it for a decay that a peer starts
+    on its global clock while something else ran first: timm's warmup
+    *without* prefix replaces the cosine's first ``warmup_t`` steps, so after
+    it the cosine continues at ``warmup_t``::
+
+        join([linear(0.0, 1e-3, 10), shift(cosine(1e-3, 100), 10)], [10])
+
+    ``steps = 0`` is ``schedule`` itself.  Negative shifts are refused: they
+    would evaluate ``schedule`` before its step 0 (to start a schedule later,
+    use ``join`` or a prefix ``warmup``).  On jax without x64, ``t + steps``
+    is a float32 step (exact up to ``2**24``), not an integer one.
+
+    Args:
+        schedule: any schedule.
+        steps: how far ahead its clock runs (whole steps ``>= 0``, or a duration such as ``'2ep'``).
+    """
+
+    spec_name = "shift"
+    _positional = 2
+    _duration_fields = frozenset({"steps"})
+
+    def __init__(self, schedule: Schedule, steps: Duration) -> None:
+        schedule = v.schedule("schedule", schedule)
+        if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps < 0:
+            raise ValueError(
+                f"steps must be >= 0 (a schedule is not defined before its step 0; to start it later use join "
+                f"or warmup(prefix=True)), got {steps!r}"
+            )
+        self._init(schedule=schedule, steps=v.duration("steps", steps))
+
+    def _derive(self) -> None:
+        object.__setattr__(self, "_k", float(self.steps))
+
+    @property
+    def is_multiplier(self) -> bool:
+        return self.schedule.is_multiplier
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        k = self._k
+        return self.schedule._eval(t + k if k else t, xp)
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
+    def child_clocks(self) -> Any:
+        # the schedule's step 0 was `steps` steps before ours: its clock starts at -steps
+        return [(self.schedule, -float(self.steps), math.inf)]
+
+
+class staircase(Schedule):
+    """Hold ``schedule`` for ``every`` steps at a time: ``s(t) = schedule(every * floor(t / every))``.
+
+    The value changes only at multiples of ``every``: ``s(k * every + r) =
+    schedule(k * every)`` for ``0 <= r < every``, so ``s(every - 1) =
+    schedule(0)`` and ``s(every) = schedule(every)``.  Uses: a schedule
+    updated once per epoch (``every='1ep'``, or ``steps_per_epoch``: timm's
+    ``t_in_epochs=True``), DeepSpeed's staircase range test and one-cycle
+    stairs.  ``every = 1`` is ``schedule`` itself.  The phase changes of
+    ``schedule`` are reported at their own steps; the staircase moves each to
+    the next multiple of ``every`` (the same step when ``every`` divides it).
+
+    Args:
+        schedule: any schedule.
+        every: the length of a stair (whole steps ``>= 1``, or a duration such as ``'1ep'``).
+    """
+
+    spec_name = "staircase"
+    _positional = 2
+    _duration_fields = frozenset({"every"})
+
+    def __init__(self, schedule: Schedule, every: Duration) -> None:
+        self._init(schedule=v.schedule("schedule", schedule), every=v.duration("every", every, minimum=1))
+
+    def _derive(self) -> None:
+        object.__setattr__(self, "_every", float(self.every))
+
+    @property
+    def is_multiplier(self) -> bool:
+        return self.schedule.is_multiplier
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        if self._every == 1.0:
+            return self.schedule._eval(t, xp)
+        # t - (t mod every): whole-step arithmetic, exact on integer jax steps
+        _, r = xp.divmod_steps(t, self._every)
+        return self.schedule._eval(t - r, xp)
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
+
+
+class remap(Schedule):
+    """Map a weight schedule onto ``[start, end]``: ``s(t) = lerp(start, end, clamp01(weight(t)))``.
+
+    ``weight`` gives values in ``[0, 1]`` (clamped into it): ``s = start`` exactly
+    where ``weight = 0`` and ``s = end`` exactly where ``weight = 1``.  ``end`` may
+    be below ``start``: the result then falls while ``weight`` rises, as torch's
+    ``CyclicLR`` and ``OneCycleLR`` cycle the momentum against the LR::
+
+        remap(cyclic(0.0, 1.0, 2000, mode="triangular2"), 0.9, 0.8)   # momentum 0.9 -> 0.8 -> 0.9, halving
+
+    Args:
+        weight: any schedule; its values are read as weights in ``[0, 1]``.
+        start: the value at weight 0 (finite, ``>= 0``).
+        end: the value at weight 1 (finite, ``>= 0``).
+    """
+
+    spec_name = "remap"
+
+    def __init__(self, weight: Schedule, start: float, end: float) -> None:
+        self._init(weight=v.schedule("weight", weight), start=v.lr_value("start", start), end=v.lr_value("end", end))
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return linear_interpolate(self.start, self.end, clamp01(self.weight._eval(t, xp), xp), xp)
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS
 
 
 class scale(Schedule):

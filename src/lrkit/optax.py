@@ -25,20 +25,49 @@ PyTorch (``lrkit.torch.Scheduler``), Keras and optax.
 ``optax.chain(inject_hyperparams(optax.adamw)(learning_rate=s),
 optax.contrib.reduce_on_plateau(...))`` and pass ``value=loss`` to ``update``.
 The effective LR at update ``k`` is ``s(k) * scale``; :func:`current_lr`
-returns it.  (See docs/jax.md.)
+returns it.  (See docs/jax.md.)  For the core :class:`lrkit.Plateau` instead
+(torch's rule, one metric per epoch, the rule ``lrkit.torch`` and ``lrkit.keras``
+use), chain :func:`scale_by_plateau` after the optimizer and copy the plateau's
+scale into the state after each ``plateau.update(metric)`` with
+:func:`set_plateau_scale`: the scale is an array in the state, so a jitted step
+is not retraced, and it is checkpointed with the ``opt_state``::
+
+    plateau = lrkit.Plateau(factor=0.5, patience=2)
+    opt = optax.chain(inject_hyperparams(optax.adamw)(learning_rate=s), scale_by_plateau())
+    ...                                                    # an epoch of jitted updates
+    plateau.update(val_loss)
+    state = set_plateau_scale(state, plateau)              # update k then applies s(k) * plateau.scale
 
 optax and jax are imported on first use, never by ``import lrkit``.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from .base import Schedule
+from .plateau import Plateau
 from .spec import as_schedule
 
-__all__ = ["current_lr", "hyperparams", "inject_hyperparams", "plateau_scale", "update_count"]
+__all__ = [
+    "PlateauScaleState",
+    "current_lr",
+    "hyperparams",
+    "inject_hyperparams",
+    "plateau_scale",
+    "scale_by_plateau",
+    "set_plateau_scale",
+    "update_count",
+]
+
+
+class PlateauScaleState(NamedTuple):
+    """The state of :func:`scale_by_plateau`: ``scale``, a float32 scalar array multiplying every update."""
+
+    scale: Any
 
 
 def _schedule_or_value(name: str, value: Any, total_steps: int | None, steps_per_epoch: int | None) -> Any:
@@ -130,14 +159,69 @@ def hyperparams(opt_state: Any) -> dict[str, Any]:
 
 
 def plateau_scale(opt_state: Any) -> Any:
-    """The product of the ``scale`` of every ``optax.contrib.reduce_on_plateau`` in ``opt_state`` (1.0 if none)."""
+    """The product of the ``scale`` of every ``optax.contrib.reduce_on_plateau`` and :func:`scale_by_plateau`
+    in ``opt_state`` (1.0 if none)."""
     from optax import contrib
 
     scale: Any = 1.0
     for node in _walk(opt_state):
-        if isinstance(node, contrib.ReduceLROnPlateauState):
+        if isinstance(node, (contrib.ReduceLROnPlateauState, PlateauScaleState)):
             scale = scale * node.scale
     return scale
+
+
+def scale_by_plateau() -> Any:
+    """An ``optax.GradientTransformation`` multiplying the updates by a scale set from the host.
+
+    Chained after the optimizer, the update of step ``k`` is the optimizer's
+    (for SGD, ``-s(k) * grad``) times ``scale``: 1.0 after ``init``, then what
+    :func:`set_plateau_scale` wrote, typically the ``scale`` of a core
+    :class:`lrkit.Plateau` fed one metric per epoch (torch's rule).  The scale is
+    a float32 array in the state: jitted steps read it without retracing, and it
+    is saved with the ``opt_state`` (save ``plateau.state()`` next to it).
+    """
+    import jax.numpy as jnp
+    import optax
+
+    def init_fn(params: Any) -> PlateauScaleState:
+        del params
+        return PlateauScaleState(scale=jnp.ones((), jnp.float32))
+
+    def update_fn(updates: Any, state: PlateauScaleState, params: Any = None) -> tuple[Any, PlateauScaleState]:
+        del params
+        return optax.tree_utils.tree_scale(state.scale, updates), state
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def set_plateau_scale(opt_state: Any, scale: Any) -> Any:
+    """``opt_state`` with the scale of every :func:`scale_by_plateau` in it set to ``scale``.
+
+    ``scale`` is a finite number > 0 (a plateau's is in ``(0, 1]``) or an
+    :class:`lrkit.Plateau` (its ``scale``).  Returns a new state (optax states
+    are immutable); ``ValueError`` when ``opt_state`` holds no such state.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    value = scale.scale if isinstance(scale, Plateau) else scale
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"scale must be a finite number > 0 or an lrkit.Plateau, got {scale!r}")
+    found = []
+
+    def replace(node: Any) -> Any:
+        if isinstance(node, PlateauScaleState):
+            found.append(node)
+            return PlateauScaleState(scale=jnp.asarray(value, dtype=jnp.asarray(node.scale).dtype))
+        return node
+
+    new = jax.tree_util.tree_map(replace, opt_state, is_leaf=lambda node: isinstance(node, PlateauScaleState))
+    if not found:
+        raise ValueError(
+            "opt_state holds no scale_by_plateau state: chain lrkit.optax.scale_by_plateau() after the optimizer, "
+            "optax.chain(lrkit.optax.inject_hyperparams(optax.adamw)(learning_rate=s), lrkit.optax.scale_by_plateau())"
+        )
+    return new
 
 
 def current_lr(opt_state: Any, name: str = "learning_rate", *, with_plateau: bool = True) -> float:
@@ -145,7 +229,7 @@ def current_lr(opt_state: Any, name: str = "learning_rate", *, with_plateau: boo
 
     ``hyperparams(opt_state)[name]``, times :func:`plateau_scale` when
     ``with_plateau`` (the LR the update really applied when a
-    ``reduce_on_plateau`` follows the optimizer in a chain).  After update ``k``
+    ``reduce_on_plateau`` or :func:`scale_by_plateau` follows the optimizer in a chain).  After update ``k``
     (from 0) that is ``s(k)`` times the plateau's scale; after ``init``, ``s(0)``.
     Call it outside ``jit`` (it converts to a float).
     """

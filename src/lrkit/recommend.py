@@ -42,7 +42,7 @@ Pure Python: no framework is imported.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from . import validators as v
 from .base import Schedule
@@ -81,10 +81,63 @@ POST_LN_MIN_WARMUP = 4000
 ADAM_DEFAULT_LR = 1e-3
 
 
-@dataclass(frozen=True)
-class Reason:
+class _Record:
+    """A frozen record: ``__init__`` by position or keyword, ``==``, ``hash`` and ``repr`` over ``_fields``.
+
+    What ``@dataclass(frozen=True)`` would give, written by hand because ``lrkit`` imports this module
+    with ``import lrkit``, and ``dataclasses`` plus the generated methods cost about 2 ms of import time
+    (``benchmarks/bench_import.py``).  Assigning an attribute raises ``AttributeError``.
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(self._fields):
+            raise TypeError(f"{type(self).__name__} takes {len(self._fields)} arguments, got {len(args)}")
+        values = dict(zip(self._fields, args, strict=False))  # fewer args than fields: the rest by keyword
+        for name, value in kwargs.items():
+            if name not in self._fields or name in values:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated argument {name!r}")
+            values[name] = value
+        for name in self._fields:
+            if name not in values:
+                if name not in self._defaults:
+                    raise TypeError(f"{type(self).__name__}: missing argument {name!r}")
+                values[name] = self._defaults[name]
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: {type(self).__name__} is frozen")
+
+    def _astuple(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._astuple() == other._astuple()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._astuple())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy rebuild through __init__ (the default would assign the slots, which is refused)
+        return type(self), self._astuple()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({args})"
+
+
+class Reason(_Record):
     """One rule that was applied: what it decided, and where it comes from."""
 
+    __slots__ = _fields = ("rule", "decision", "source")
     rule: str
     decision: str
     source: str
@@ -93,8 +146,7 @@ class Reason:
         return f"{self.rule}: {self.decision} [{self.source}]"
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(_Record):
     """The result of :func:`recommend`.
 
     Attributes:
@@ -105,11 +157,13 @@ class Recommendation:
         reasons: every rule applied, in order, with its source.
     """
 
+    __slots__ = _fields = ("schedule", "peak_lr", "warmup_steps", "total_steps", "reasons")
+    _defaults: ClassVar[dict[str, Any]] = {"reasons": ()}
     schedule: Schedule
     peak_lr: float
     warmup_steps: int
     total_steps: int
-    reasons: tuple[Reason, ...] = field(default=())
+    reasons: tuple[Reason, ...]
 
     @property
     def spec(self) -> str:

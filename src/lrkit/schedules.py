@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import validators as v
-from ._backend import Namespace
+from ._backend import SCALAR, Namespace
 from .base import Schedule, every
 from .durations import Duration
 from .shapes import (
@@ -23,10 +23,13 @@ from .shapes import (
     STEP_RAMPS,
     clamp01,
     cosine_weight,
+    k_progress,
     lerp,
-    power_weight,
+    power_weight_left,
     progress,
     progress0,
+    radam_rectification,
+    radam_rho,
     tanh_weight,
 )
 
@@ -46,6 +49,7 @@ __all__ = [
     "piecewise_constant",
     "piecewise_interpolate",
     "polynomial",
+    "radam_warmup",
     "ramp",
     "step",
     "tanh",
@@ -55,6 +59,9 @@ __all__ = [
 _PI = math.pi
 #: restart events listed per ``cosine_restarts`` node (the periodic-event cap of :mod:`lrkit.base`).
 MAX_RESTART_EVENTS = 64
+#: ``cosine_restarts(t_mul != 1)`` tabulates its periods up to this many (those starting within int32 steps).
+MAX_TABLE_PERIODS = 4096
+INT32_STEPS = 2**31 - 1
 _NO_EVENTS: tuple[tuple[float, str], ...] = ()
 
 
@@ -70,6 +77,19 @@ def _keep_int(raw: Any, checked: float) -> float:
 def _check_floor(floor: float, value: float, floor_name: str = "floor") -> None:
     if floor > value:
         raise ValueError(f"{floor_name} must be <= value ({value!r}), got {floor!r}")
+
+
+def _k(k: Any) -> float:
+    """timm's k-decay exponent, ``> 0`` (validated; see :func:`lrkit.shapes.k_progress`)."""
+    return v.real("k", k, low=0.0, low_open=True)
+
+
+def _without_default_k(out: dict[str, Any], k: float) -> dict[str, Any]:
+    # k = 1 is the plain decay: its mapping stays what it was before k existed (saved configs,
+    # Keras get_config), as repr omits defaults.
+    if k == 1.0:
+        out.pop("k", None)
+    return out
 
 
 class constant(Schedule):
@@ -349,9 +369,12 @@ class exponential(Schedule):
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         # floor_div/power: exact whole periods and no float32 rounding of decay_rate raised to p under jax.
-        shifted = xp.maximum(t - float(self.begin), 0.0)
+        # Steps are >= 0, so with begin == 0 the shift and its clamp are the identity, and with
+        # floor == 0 so is the final maximum (the value is >= 0): skipping them saves three array passes.
+        shifted = xp.maximum(t - float(self.begin), 0.0) if self.begin else t
         p = xp.floor_div(shifted, self.decay_steps) if self.staircase else shifted / float(self.decay_steps)
-        return xp.maximum(self.value * xp.power(self.decay_rate, p), self.floor)
+        decayed = self.value * xp.power(self.decay_rate, p)
+        return xp.maximum(decayed, self.floor) if self.floor else decayed
 
     def phase_events(self, horizon: float) -> Any:
         if self.begin > 0:
@@ -472,12 +495,12 @@ class inverse_sqrt(Schedule):
 class polynomial(Schedule):
     """Polynomial decay (Keras ``PolynomialDecay``).
 
-    ``(value - end_value) * (1 - p) ** power + end_value`` with
+    ``(value - end_value) * (1 - p ** k) ** power + end_value`` with
     ``p = min(t, decay_steps) / decay_steps``: ``s(0) = value``,
     ``s(decay_steps) = end_value``, held after.  With ``cycle=True`` the
     horizon becomes ``decay_steps * ceil(t / decay_steps)`` (1 at ``t = 0``), so
-    ``s(k * decay_steps) = end_value`` and the next step jumps back up (Keras'
-    definition).
+    ``s(n * decay_steps) = end_value`` and the next step jumps back up (Keras'
+    definition).  ``k`` is timm's k-decay (``1 - t**k / T**k``; ``k = 1``: the plain decay).
 
     Args:
         value: the learning rate at step 0.
@@ -485,6 +508,7 @@ class polynomial(Schedule):
         end_value: the value reached at ``decay_steps``.
         power: the exponent (``1`` is linear).
         cycle: restart the decay every ``decay_steps`` (Keras' ``cycle=True``).
+        k: decay on ``p ** k`` (timm's ``k_decay``, Zhang et al. 2020), ``> 0``.
     """
 
     spec_name = "polynomial"
@@ -498,6 +522,7 @@ class polynomial(Schedule):
         end_value: float = 0.0,
         power: float = 1.0,
         cycle: bool = False,
+        k: float = 1.0,
     ) -> None:
         self._init(
             value=v.lr_value("value", value),
@@ -505,7 +530,11 @@ class polynomial(Schedule):
             end_value=v.lr_value("end_value", end_value),
             power=v.real("power", power, low=0.0),
             cycle=v.flag("cycle", cycle),
+            k=_k(k),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _without_default_k(super().to_dict(), self.k)
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
         if self.cycle:
@@ -515,7 +544,9 @@ class polynomial(Schedule):
             p = progress0(t, float(self.decay_steps), xp)
         # clamp01: under jax.jit, XLA on CPU computes t / L as t * (1 / L) fused into 1 - p, which can
         # land a hair below 0 at p = 1, and a negative base to a fractional power is NaN.
-        return lerp(self.end_value, self.value, power_weight(clamp01(p, xp), xp, self.power))
+        # xp.left: 1 - p ** k, from the whole steps left on exact-step backends (see power_weight_left).
+        q = xp.left(t, float(self.decay_steps), k_progress(clamp01(p, xp), self.k), self.k, self.cycle)
+        return lerp(self.end_value, self.value, power_weight_left(q, xp, self.power))
 
     def phase_events(self, horizon: float) -> Any:
         if self.cycle:
@@ -538,6 +569,11 @@ class cosine(Schedule):
     rises back to ``value`` at ``2 * steps``), as HF's
     ``get_cosine_schedule_with_warmup`` does past ``num_training_steps``.
 
+    ``k`` is timm's k-decay: the cosine runs on ``p ** k`` instead of ``p``
+    (``floor + (value - floor) * (1 + cos(π t**k / T**k)) / 2``), still exactly
+    ``value`` at 0 and ``floor`` at ``steps``; ``k != 1`` needs the half cosine
+    (``cycles=0.5``, ``periodic=False``), the only form timm has.
+
     Args:
         value: the learning rate at step 0.
         steps: length of the decay (``>= 1``); omitted: until the end of training (see ``resolve``).
@@ -545,6 +581,7 @@ class cosine(Schedule):
         exponent: raise the cosine weight to this power (optax's ``exponent``).
         cycles: number of cosine periods over ``steps`` (0.5: a half cosine).
         periodic: keep oscillating after ``steps`` instead of holding.
+        k: decay on ``p ** k`` (timm's ``k_decay``, Zhang et al. 2020), ``> 0``.
 
     References:
         Loshchilov & Hutter, 2016, "SGDR: Stochastic Gradient Descent with Warm Restarts"
@@ -563,18 +600,31 @@ class cosine(Schedule):
         exponent: float = 1.0,
         cycles: float = 0.5,
         periodic: bool = False,
+        k: float = 1.0,
     ) -> None:
         value = v.lr_value("value", value)
         floor = v.lr_value("floor", floor)
         _check_floor(floor, value)
+        cycles = v.real("cycles", cycles, low=0.0, low_open=True)
+        periodic = v.flag("periodic", periodic)
+        k = _k(k)
+        if k != 1.0 and (cycles != 0.5 or periodic):
+            raise ValueError(
+                f"k={k!r} (k-decay) needs the half cosine (cycles=0.5, periodic=False), "
+                f"got cycles={cycles!r}, periodic={periodic!r}"
+            )
         self._init(
             value=value,
             steps=_open_length("steps", steps),
             floor=floor,
             exponent=v.real("exponent", exponent, low=0.0, low_open=True),
-            cycles=v.real("cycles", cycles, low=0.0, low_open=True),
-            periodic=v.flag("periodic", periodic),
+            cycles=cycles,
+            periodic=periodic,
+            k=k,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _without_default_k(super().to_dict(), self.k)
 
     def _derive(self) -> None:
         object.__setattr__(self, "_angle", 2.0 * _PI * self.cycles)
@@ -586,7 +636,7 @@ class cosine(Schedule):
             # Whole cosine periods dropped, and the rest folded, where the backend would lose
             # precision (float32 jax); the same t elsewhere.
             x = xp.wrap_steps(x, steps / self.cycles, even=True)
-        p = x / steps
+        p = k_progress(x / steps, self.k)
         w = cosine_weight(p, xp, self._angle)
         if self.exponent != 1.0:
             w = w**self.exponent
@@ -648,12 +698,39 @@ class cosine_restarts(Schedule):
         """The length of period ``i``."""
         return float(self.period) if self.t_mul == 1.0 else float(self.period) * self.t_mul**i
 
+    def _derive(self) -> None:
+        # The starts and lengths of the periods that begin within int32 steps, for backends that
+        # look the period up in whole steps (float32 jax, where S_i and t_mul ** i would be rounded):
+        # computed here in float64 by the same expressions as _eval, so both see the same boundaries.
+        starts: list[float] = []
+        lengths: list[float] = []
+        if self.t_mul != 1.0:
+            i = 0
+            while len(starts) <= MAX_TABLE_PERIODS:
+                start = self._start(float(i))
+                if start > INT32_STEPS:
+                    break
+                starts.append(start)
+                lengths.append(self._length(float(i)))
+                i += 1
+        table = (tuple(starts), tuple(lengths)) if 0 < len(starts) <= MAX_TABLE_PERIODS else None
+        object.__setattr__(self, "_table", table)
+
+    def _damped(self, i: Any, w: Any, xp: Namespace) -> Any:
+        """``m_mul ** i * w``; just ``w`` when ``m_mul == 1`` (``1.0 ** i * w == w`` exactly: one array pass fewer)."""
+        return w if self.m_mul == 1.0 else xp.power(self.m_mul, i) * w
+
     def _eval(self, t: Any, xp: Namespace) -> Any:
         period, t_mul = float(self.period), self.t_mul
         if t_mul == 1.0:
             # The period index and the position in it in whole steps (exact on integer jax steps).
             i, r = xp.divmod_steps(t, period)
-            return lerp(self.floor, self.value, xp.power(self.m_mul, i) * cosine_weight(clamp01(r / period, xp), xp))
+            return lerp(self.floor, self.value, self._damped(i, cosine_weight(clamp01(r / period, xp), xp), xp))
+        found = None if self._table is None else xp.segments(t, *self._table)
+        if found is not None:
+            i, offset, length = found
+            x = clamp01(offset / length, xp)
+            return lerp(self.floor, self.value, self._damped(i, cosine_weight(x, xp), xp))
         # The cap keeps the log finite for astronomically large steps.
         i = xp.floor(xp.log(1.0 + xp.minimum(t / period, 1e300 / (t_mul - 1.0)) * (t_mul - 1.0)) / math.log(t_mul))
         # The log can land a hair off at exact restarts: correct i with the
@@ -906,7 +983,8 @@ class wsd(Schedule):
         warmup_steps: length of the linear warmup (0: none).
         stable_steps: length of the stable phase; omitted: what the run leaves after the warmup and the cooldown.
         decay_steps: length of the cooldown (``>= 1``); omitted: the rest of the run after the stable phase.
-        decay: the cooldown shape, ``"linear"``, ``"cosine"`` or ``"1-sqrt"`` (:data:`lrkit.shapes.DECAYS`).
+        decay: the cooldown shape, ``"linear"``, ``"cosine"``, ``"1-sqrt"`` or ``"exponential"``
+            (``2 * 0.5 ** p - 1``, Megatron's) (:data:`lrkit.shapes.DECAYS`).
         floor: the value at the end of the cooldown.
         start_factor: the warmup starts at ``start_factor * value``.
 
@@ -1068,3 +1146,48 @@ class tanh(Schedule):
 
     def phase_events(self, horizon: float) -> Any:
         return [(float(self.steps), "decay end")]
+
+
+class radam_warmup(Schedule):
+    """RAdam's rectification as a warmup factor (pytorch_warmup's ``RAdamWarmup``, Ma & Yarats 2019).
+
+    ``ω(t) = r(t + δ)`` with RAdam's variance rectification
+    ``r(n) = sqrt((ρ_n - 4)(ρ_n - 2) ρ∞ / ((ρ∞ - 4)(ρ∞ - 2) ρ_n))``,
+    ``ρ_n = ρ∞ - 2 n β2^n / (1 - β2^n)``, ``ρ∞ = 2 / (1 - β2) - 1``
+    (:func:`lrkit.shapes.radam_rectification`), and ``δ`` the smallest
+    ``n >= 1`` with ``ρ_n > 4`` (where ``r`` is defined).  A factor
+    (``is_multiplier``): multiply it onto a learning-rate schedule.  It
+    rises from ``ω(0) = r(δ)`` (0.0716... for ``β2 = 0.999``) towards 1,
+    which it reaches exactly once ``β2^(t + δ)`` underflows; no phase ends.
+
+    Args:
+        beta2: Adam's second-moment decay, in ``(0.6, 1)`` (``ρ∞ > 4``).
+
+    References:
+        Liu et al., 2020, "On the Variance of the Adaptive Learning Rate and Beyond"
+        (https://arxiv.org/abs/1908.03265); Ma & Yarats, 2019, "On the adequacy of untuned
+        warmup for adaptive optimization" (https://arxiv.org/abs/1910.04209).
+    """
+
+    spec_name = "radam_warmup"
+
+    def __init__(self, beta2: float = 0.999) -> None:
+        self._init(beta2=v.real("beta2", beta2, low=0.6, high=1.0, low_open=True, high_open=True))
+
+    def _derive(self) -> None:
+        # δ: the first n with ρ_n > 4, counted as pytorch_warmup counts it (ρ_n rises to ρ∞ > 4, so this ends;
+        # about 5 steps for β2 near 1, about 70 just above 0.6)
+        offset = 1
+        while not radam_rho(float(offset), SCALAR, self.beta2) > 4.0:
+            offset += 1
+        object.__setattr__(self, "_offset", float(offset))
+
+    @property
+    def is_multiplier(self) -> bool:
+        return True
+
+    def _eval(self, t: Any, xp: Namespace) -> Any:
+        return radam_rectification(t + self._offset, xp, self.beta2)
+
+    def phase_events(self, horizon: float) -> Any:
+        return _NO_EVENTS  # it approaches 1 and never ends

@@ -27,9 +27,12 @@ a new peer's shape is one table entry.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ._backend import Namespace
 
@@ -44,6 +47,7 @@ __all__ = [
     "cosine_weight",
     "exp_saturation_rise",
     "geometric_rise",
+    "halving_weight",
     "k_progress",
     "lerp",
     "linear_interpolate",
@@ -52,8 +56,11 @@ __all__ = [
     "log_rise",
     "offset_linear_rise",
     "power_weight",
+    "power_weight_left",
     "progress",
     "progress0",
+    "radam_rectification",
+    "radam_rho",
     "sqrt_weight",
     "tanh_weight",
 ]
@@ -81,8 +88,35 @@ def progress0(t: Any, length: float, xp: Namespace) -> Any:
 
 
 def lerp(low: Any, high: Any, w: Any) -> Any:
-    """``high * w + low * (1 - w)``: exactly ``high`` at ``w = 1`` and exactly ``low`` at ``w = 0``."""
+    """``high * w + low * (1 - w)``: exactly ``high`` at ``w = 1`` and exactly ``low`` at ``w = 0``.
+
+    On float32 jax arrays with constant ends, ``low + w * d`` with a float32 ``d`` checked to give
+    ``low + d == high`` exactly: the same two exact ends in two operations instead of four (what
+    optax's schedules cost under ``jit``); other backends keep the four and their bits.
+    """
+    if type(low) is float and low == 0.0:
+        # The same bits for every finite w in [0, 1] (0 * (1 - w) is +0.0): two ops fewer under jit,
+        # where XLA may not drop a multiplication by zero (0 * inf is NaN).
+        return high * w + 0.0
+    if type(low) is float and type(high) is float and _is_float32_jax(w):
+        d = _float32_span(low, high)
+        if d is not None:
+            return low + w * d
     return high * w + low * (1.0 - w)
+
+
+def _is_float32_jax(x: Any) -> bool:
+    return type(x).__module__.split(".")[0] in ("jax", "jaxlib") and getattr(x, "dtype", None) == np.float32
+
+
+@functools.lru_cache(maxsize=256)
+def _float32_span(low: float, high: float) -> float | None:
+    """A float32 ``d`` with ``float32(low) + d == float32(high)`` in float32 (usually ``high - low``), or ``None``."""
+    lo, hi = np.float32(low), np.float32(high)
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.float32(hi - lo)
+        ok = bool(np.isfinite(d)) and np.float32(lo + d) == hi
+    return float(d) if ok else None
 
 
 # -- decay weights: w(0) = 1, w(1) = 0 -----------------------------------------------
@@ -106,7 +140,16 @@ def sqrt_weight(p: Any, xp: Namespace) -> Any:
 
 def power_weight(p: Any, xp: Namespace, power: float = 1.0) -> Any:
     """``(1 - p) ** power`` (polynomial decay; ``power = 1`` is linear)."""
-    return (1.0 - p) ** power
+    return power_weight_left(1.0 - p, xp, power)
+
+
+def power_weight_left(q: Any, xp: Namespace, power: float = 1.0) -> Any:
+    """:func:`power_weight` of what is left, ``q = 1 - p``: ``q ** power``.
+
+    For decays that take ``q`` from ``xp.left`` (whole steps left, exact on integer jax steps):
+    with ``power < 1`` the slope is infinite at ``q = 0``, where float32's rounding of ``1 - p`` would show.
+    """
+    return q**power
 
 
 def tanh_weight(p: Any, xp: Namespace, lower: float = -7.0, upper: float = 3.0) -> Any:
@@ -124,11 +167,17 @@ def tanh_weight(p: Any, xp: Namespace, lower: float = -7.0, upper: float = 3.0) 
     return xp.exp(xp.minimum(z, 0.0)) / (1.0 + xp.exp(-xp.maximum(z, -z)))
 
 
+def halving_weight(p: Any, xp: Namespace) -> Any:
+    """``2 * 0.5 ** p - 1``: Megatron's ``"exponential"`` WSD cooldown; exactly 1 at ``p = 0`` and 0 at ``p = 1``."""
+    return 2.0 * 0.5**p - 1.0
+
+
 #: decay weights by the name schedules accept (``wsd(decay=...)``).
 DECAYS: dict[str, Callable[..., Any]] = {
     "linear": linear_weight,
     "cosine": cosine_weight,
     "1-sqrt": sqrt_weight,
+    "exponential": halving_weight,
 }
 
 
@@ -169,6 +218,55 @@ def offset_linear_rise(t: Any, length: float, xp: Namespace) -> Any:
 def exp_saturation_rise(t: Any, length: float, xp: Namespace) -> Any:
     """``1 - exp(-(t + 1) / length)``: pytorch_warmup's ``ExponentialWarmup``; approaches 1, never reaches it."""
     return 1.0 - xp.exp(-(t + 1.0) / length)
+
+
+# coefficients of f(x) = 1/x - 1/(e^x - 1) = 1/2 - x/12 + x^3/720 - ... (-B_k / k! for Bernoulli's B_k), in x^2
+_F_SERIES = (-1 / 12, 1 / 720, -1 / 30240, 1 / 1209600, -1 / 47900160, 691 / 1307674368000, -7 / 6 / 87178291200)
+
+
+@functools.lru_cache(maxsize=64)
+def _radam_constants(beta2: float) -> tuple[float, float, float]:
+    """``(L, C, ρ∞)``: ``L = -log(β2)`` and ``C = ρ∞ - 2 / L``, summed as series (no cancellation)."""
+    q = 1.0 - beta2  # exact for beta2 in [0.5, 1]
+    # -log(1 - q) / q - 1 = u = q/2 + q^2/3 + ...; the terms fall by at least 0.4 per step (q < 0.4)
+    u_over_q, term, k = 0.0, 1.0, 1
+    while term > 1e-18 * 0.5:
+        term = q ** (k - 1) / (k + 1)
+        u_over_q += term
+        k += 1
+    u = q * u_over_q
+    return q * (1.0 + u), 2.0 * u_over_q / (1.0 + u) - 1.0, 2.0 / q - 1.0
+
+
+def radam_rho(n: Any, xp: Namespace, beta2: float) -> Any:
+    """RAdam's ``ρ_n = ρ∞ - 2 n β2^n / (1 - β2^n)`` with ``ρ∞ = 2 / (1 - β2) - 1`` (Liu et al. 2020), ``n >= 1``.
+
+    Computed without cancellation as ``C + 2 n f(n L)`` with ``L = -log β2``, ``C = ρ∞ - 2 / L``
+    and ``f(x) = 1/x - 1/(e^x - 1)`` (a series below ``x = 1/2``): the textbook form subtracts two
+    numbers near ``ρ∞`` (2e3 for β2 = 0.999) to get ``ρ_n`` near 5, which loses 3 digits in float64
+    and all of them in float32.
+    """
+    big_l, c, _ = _radam_constants(beta2)
+    x = n * big_l
+    x2 = x * x
+    series = 0.0
+    for coef in reversed(_F_SERIES):
+        series = coef + x2 * series
+    series = 0.5 + x * series
+    e = xp.exp(-xp.maximum(x, 0.5))  # e^-x <= e^-0.5: no cancellation in 1 - e, no overflow
+    direct = 1.0 / xp.maximum(x, 0.5) - e / (1.0 - e)
+    return c + 2.0 * n * xp.where(x < 0.5, series, direct)
+
+
+def radam_rectification(n: Any, xp: Namespace, beta2: float) -> Any:
+    """RAdam's variance rectification ``sqrt((ρ_n - 4)(ρ_n - 2) ρ∞ / ((ρ∞ - 4)(ρ∞ - 2) ρ_n))`` (for ``ρ_n > 4``).
+
+    Rises towards 1, and is exactly 1 once ``ρ_n`` rounds to ``ρ∞``; pytorch_warmup's ``RAdamWarmup``
+    factor, with :func:`radam_rho` computed without cancellation.
+    """
+    rho_inf = _radam_constants(beta2)[2]
+    rho = radam_rho(n, xp, beta2)
+    return xp.sqrt((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho))
 
 
 #: rises that are functions of the step and a length (``ramp(shape=...)``): ``r(t, length, xp)``.

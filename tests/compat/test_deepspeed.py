@@ -127,12 +127,22 @@ def test_warmup_decay_lr_linear(kw: dict[str, Any]) -> None:
         dict(total_num_steps=57, warmup_num_steps=13, warmup_min_ratio=1.0),
     ],
 )
-def test_warmup_cosine_lr_linear(kw: dict[str, Any]) -> None:
-    make = lambda o: lr_schedules.WarmupCosineLR(o, **kw, warmup_type="linear")  # noqa: E731
-    check(compat.WarmupCosineLR(**kw, warmup_type="linear", lr=0.1), make, 120, 0.1)
-    m = compat.WarmupCosineLR(**kw, warmup_type="linear")
+@pytest.mark.parametrize("kind", ["linear", "log"])
+def test_warmup_cosine_lr(kw: dict[str, Any], kind: str) -> None:
+    make = lambda o: lr_schedules.WarmupCosineLR(o, **kw, warmup_type=kind)  # noqa: E731
+    check(compat.WarmupCosineLR(**kw, warmup_type=kind, lr=0.1), make, 120, 0.1)
+    m = compat.WarmupCosineLR(**kw, warmup_type=kind)
     assert m.is_multiplier
     check(lrkit.scale(m, 0.1), make, 120, 0.1)
+
+
+def test_warmup_cosine_lr_log_hand_checked() -> None:
+    # DeepSpeed's default warmup_type="log": ratio(i) = 0.2 + 0.8 * log(i + 1) / log(10) at i = t - 1 < W = 10
+    s = compat.WarmupCosineLR(110, 0.2, 10, cos_min_ratio=0.0)
+    assert s(0) == 0.0 and s(1) == 0.2
+    assert s(5) == pytest.approx(0.2 + 0.8 * math.log(5) / math.log(10), rel=1e-15)
+    assert s(10) == 1.0  # i = W - 1: log(W) / log(W), exactly the peak
+    assert s(11) == pytest.approx((1 + math.cos(math.pi / 100)) / 2, rel=1e-15)
 
 
 def test_warmup_cosine_lr_hand_checked() -> None:
@@ -152,6 +162,48 @@ def test_warmup_cosine_lr_hand_checked() -> None:
         dict(cycle_min_lr=1e-4, cycle_max_lr=1e-3, cycle_first_step_size=10, decay_lr_rate=0.5, decay_step_size=3),
         dict(cycle_min_lr=1e-4, cycle_max_lr=1e-3, cycle_first_step_size=10, decay_lr_rate=0.5),  # no decay_step_size
         dict(cycle_min_lr=1e-3, cycle_max_lr=1e-3, cycle_first_step_size=1, cycle_second_step_size=1),
+        # stairs: DeepSpeed's floor(c * n / F) / n rising, floor((C - c) * m / S) / m falling
+        dict(cycle_min_lr=1e-4, cycle_max_lr=1e-3, cycle_first_step_size=10, cycle_first_stair_count=5),
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=12,
+            cycle_second_step_size=8,
+            cycle_first_stair_count=3,
+            cycle_second_stair_count=4,
+        ),
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=12,
+            cycle_second_step_size=8,
+            cycle_first_stair_count=3,
+            cycle_second_stair_count=0,
+        ),  # stairs up, continuous down
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=12,
+            cycle_second_step_size=8,
+            cycle_first_stair_count=0,
+            cycle_second_stair_count=2,
+        ),  # continuous up, stairs down
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=6,
+            cycle_second_step_size=0,
+            cycle_first_stair_count=3,
+        ),  # no fall: zero-length phase
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=6,
+            cycle_first_stair_count=6,
+            decay_lr_rate=0.5,
+            decay_step_size=3,
+        ),  # stairs of one step, then the decay
+        dict(cycle_min_lr=1e-4, cycle_max_lr=1e-3, cycle_first_step_size=20, cycle_first_stair_count=1),  # one stair
     ],
 )
 def test_one_cycle(kw: dict[str, Any]) -> None:
@@ -164,6 +216,8 @@ def test_one_cycle(kw: dict[str, Any]) -> None:
         dict(),
         dict(lr_range_test_min_lr=1e-5, lr_range_test_step_size=3, lr_range_test_step_rate=2.5),
         dict(lr_range_test_min_lr=1e-2, lr_range_test_step_size=1, lr_range_test_step_rate=0.0),
+        dict(lr_range_test_staircase=True, lr_range_test_step_size=7, lr_range_test_step_rate=0.5),
+        dict(lr_range_test_staircase=True, lr_range_test_step_size=1),
     ],
 )
 def test_lr_range_test(kw: dict[str, Any]) -> None:
@@ -176,16 +230,15 @@ def test_lr_range_test(kw: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
-        (lambda: compat.WarmupCosineLR(100), ValueError, r"warmup_type='log' is not supported.*'linear'"),
+        (lambda: compat.WarmupCosineLR(100, warmup_type="exp"), ValueError, r"warmup_type"),
         (lambda: compat.WarmupLR(warmup_type="linear"), ValueError, r"at least one of warmup_max_lr or lr"),
         (lambda: compat.WarmupLR(warmup_max_lr=1e-3, warmup_type="cos"), ValueError, r"warmup_type"),
         (lambda: compat.WarmupLR(warmup_max_lr=1e-3, warmup_num_steps=0, warmup_type="linear"), ValueError, r">= 1"),
         (lambda: compat.WarmupLR(warmup_max_lr=[1e-3], warmup_type="linear"), TypeError, r"warmup_max_lr"),
         (lambda: compat.WarmupDecayLR(100, warmup_type="linear", last_batch_iteration=5), ValueError, r"resume"),
         (lambda: compat.WarmupCosineLR(100, warmup_type="linear", cos_min_ratio=2), ValueError, r"cos_min_ratio"),
-        (lambda: compat.OneCycle(1e-4, 1e-3, cycle_first_stair_count=4), ValueError, r"staircase"),
+        (lambda: compat.OneCycle(1e-4, 1e-3, cycle_first_stair_count=3), ValueError, r"cycle_first_stair_count=3"),
         (lambda: compat.OneCycle(1e-4, 1e-3, cycle_first_step_size=0), ValueError, r"cycle_first_step_size"),
-        (lambda: compat.LRRangeTest(lr_range_test_staircase=True), ValueError, r"staircase"),
     ],
 )
 def test_refusals_name_the_parameter(make: Callable[[], Any], error: type[Exception], match: str) -> None:
@@ -193,11 +246,23 @@ def test_refusals_name_the_parameter(make: Callable[[], Any], error: type[Except
         make()
 
 
+def test_stairs_by_hand() -> None:
+    # LRRangeTest staircase: 1e-3 * (1 + 0.5 * floor(t / 7))
+    s = compat.LRRangeTest(lr_range_test_staircase=True, lr_range_test_step_size=7, lr_range_test_step_rate=0.5)
+    assert [s(t) for t in (0, 6, 7, 13, 14)] == pytest.approx([1e-3, 1e-3, 1.5e-3, 1.5e-3, 2e-3], rel=1e-15)
+    # OneCycle F = S = 10, 5 stairs each way: 1e-4 + 9e-4 * floor(c / 2) / 5 up, floor((20 - c) / 2) / 5 down
+    o = compat.OneCycle(1e-4, 1e-3, cycle_first_step_size=10, cycle_first_stair_count=5)
+    want = [1e-4 + 9e-4 * (c // 2 if c <= 10 else (20 - c) // 2) / 5 for c in range(20)]
+    assert [o(t) for t in range(20)] == pytest.approx(want, rel=1e-14)
+    assert o(10) == 1e-3 and o(11) < 1e-3 and o(20) == 1e-4
+
+
 @pytest.mark.parametrize(
     "spec",
     [
         "deepspeed.WarmupLR(warmup_max_lr=1e-3, warmup_type='linear')",
         "deepspeed.WarmupCosineLR(100, warmup_num_steps=10, warmup_type='linear')",
+        "deepspeed.WarmupCosineLR(100, warmup_num_steps=10)",
         "deepspeed.OneCycle(1e-4, 1e-3, decay_lr_rate=0.1, cycle_first_step_size=10, decay_step_size=5)",
     ],
 )

@@ -90,7 +90,7 @@ def test_lr_decay_styles_match_megatron(style: str, overrides: dict[str, Any]) -
     check({**BASE, "lr_decay_style": style, **overrides})
 
 
-@pytest.mark.parametrize("decay", ["linear", "cosine", "minus_sqrt"])
+@pytest.mark.parametrize("decay", ["linear", "cosine", "minus_sqrt", "exponential"])
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -99,6 +99,12 @@ def test_lr_decay_styles_match_megatron(style: str, overrides: dict[str, Any]) -
         {"wsd_decay_steps": 1},
         {"wsd_decay_steps": 0},  # no cooldown: a drop to min_lr after lr_decay_steps
         {"wsd_decay_steps": 60, "lr_warmup_steps": 0, "min_lr": 0.0},
+        {"wsd_decay_steps": 190},  # the cooldown starts at 10, inside the warmup: a jump down at 21
+        {"wsd_decay_steps": 181},  # starts one step before the warmup ends
+        {"wsd_decay_steps": 200},  # starts at step 0
+        {"wsd_decay_steps": 260},  # starts before step 0 (Megatron's anneal start is -60)
+        {"wsd_decay_steps": 230, "lr_warmup_steps": 0},  # no warmup, cooldown already 30 steps in at step 0
+        {"wsd_decay_steps": 3, "lr_warmup_steps": 9, "lr_decay_steps": 10},  # short, odd phases
     ],
 )
 def test_wsd_matches_megatron(decay: str, overrides: dict[str, Any]) -> None:
@@ -133,6 +139,17 @@ def test_hand_checked_values() -> None:
     assert w(0) == 0.01 and w(75) == pytest.approx(0.055, rel=1e-15) and w(150) == 0.1
 
 
+def test_wsd_cooldown_inside_the_warmup_by_hand() -> None:
+    # W = 20, D = 200, S = 190: anneal start A = 10. Megatron: init + (max - init) * t / 20 up to t = 20 (max_lr),
+    # then min + (max - min) * (1 - (t - 10) / 190) (linear) up to t = 200, min_lr after.
+    kw = {**BASE, "lr_decay_style": "WSD", "lr_wsd_decay_style": "linear", "wsd_decay_steps": 190}
+    s = compat.OptimizerParamScheduler(**kw)
+    assert s(20) == 3e-4
+    for t in (21, 100, 199):
+        assert s(t) == pytest.approx(3e-5 + (3e-4 - 3e-5) * (1 - (t - 10) / 190), rel=1e-14)
+    assert s(200) == 3e-5 and s(10**6) == 3e-5
+
+
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
@@ -142,12 +159,8 @@ def test_hand_checked_values() -> None:
         ({"lr_decay_style": "noam"}, r"lr_decay_style"),
         ({"lr_decay_style": "WSD"}, r"wsd_decay_steps=None is not supported"),
         (
-            {"lr_decay_style": "WSD", "wsd_decay_steps": 10, "lr_wsd_decay_style": "exponential"},
-            r"lr_wsd_decay_style='exponential' is not supported",
-        ),
-        (
-            {"lr_decay_style": "WSD", "wsd_decay_steps": 190, "lr_wsd_decay_style": "linear"},
-            r"lr_decay_steps - wsd_decay_steps must be >= lr_warmup_steps",
+            {"lr_decay_style": "WSD", "wsd_decay_steps": 10, "lr_wsd_decay_style": "step"},
+            r"lr_wsd_decay_style",
         ),
         ({"wd_incr_steps": 0}, r"wd_incr_steps must be >= 1, got 0 \(Megatron divides by zero"),
         ({"wd_incr_style": "constant"}, r"end_wd must be equal to start_wd"),

@@ -73,6 +73,34 @@ def test_untuned_exponential_warmup_reads_beta2(beta2: float) -> None:
     check(compat.UntunedExponentialWarmup(beta2=beta2), peer.UntunedExponentialWarmup, 1200, beta2)
 
 
+@pytest.mark.parametrize("beta2", [0.999, 0.99, 0.9, 0.7, 0.62])  # near 0.6 rho_inf - 4 is ill-conditioned
+def test_radam_warmup(beta2: float) -> None:
+    # pytorch_warmup's own rho loses ~log10(rho_inf) digits to cancellation (1e-13 at beta2 = 0.999): within 1e-12
+    check(compat.RAdamWarmup(beta2=beta2), peer.RAdamWarmup, 400, beta2)
+
+
+def test_radam_factor_hand_checked() -> None:
+    # beta2 = 0.999: rho_inf = 1999; delta = 5 (rho_4 = 3.99... <= 4 < rho_5). Written out here with exact
+    # rationals, so no cancellation: omega(t) = sqrt((r - 4)(r - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) r)).
+    from fractions import Fraction
+
+    b = Fraction(999, 1000)  # 0.999 as the exact decimal; float(0.999) differs from it by 1e-20
+    rho_inf = 2 / (1 - b) - 1
+
+    def omega(t: int) -> float:
+        n = t + 5
+        r = rho_inf - 2 * n * b**n / (1 - b**n)
+        return math.sqrt(float((r - 4) * (r - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * r)))
+
+    w = compat.RAdamWarmup()
+    assert w == lrkit.radam_warmup(0.999) and w.is_multiplier
+    r4 = rho_inf - 2 * 4 * b**4 / (1 - b**4)
+    assert r4 <= 4 < rho_inf - 2 * 5 * b**5 / (1 - b**5)
+    for t in (0, 1, 10, 1000):
+        assert w(t) == pytest.approx(omega(t), rel=1e-14)
+    assert w(10**6) == 1.0  # beta2 ** n underflows: rho = rho_inf exactly
+
+
 def test_exponential_factor_hand_checked() -> None:
     w = compat.ExponentialWarmup(4)
     assert w(0) == 1.0 - math.exp(-1 / 4) and w(7) == 1.0 - math.exp(-2.0)  # 1 - exp(-(t + 1) / 4)
@@ -90,7 +118,8 @@ def test_linear_factor_hand_checked() -> None:
     ("make", "error", "match"),
     [
         (lambda: compat.ExponentialWarmup(0), ValueError, r"warmup_period must be >= 1, got 0"),
-        (lambda: compat.RAdamWarmup(beta2=0.99), ValueError, r"RAdamWarmup=0.99 is not supported"),
+        (lambda: compat.RAdamWarmup(beta2=0.6), ValueError, r"beta2 must be in \(0.6, 1\), got 0.6"),
+        (lambda: compat.RAdamWarmup(beta2=1.0), ValueError, r"beta2 must be in \(0.6, 1\), got 1.0"),
         (lambda: compat.LinearWarmup(0), ValueError, r"warmup_period must be >= 1, got 0"),
         (lambda: compat.LinearWarmup(2.5), TypeError, r"warmup_period must be an int"),
         (lambda: compat.LinearWarmup([5, 10]), TypeError, r"warmup_period"),
@@ -115,3 +144,16 @@ def test_by_name_in_specs_and_round_trips() -> None:
     s = lrkit.parse("product([cosine(1e-3, 1000), pytorch_warmup.UntunedLinearWarmup(beta2=0.99)])")
     assert s == lrkit.cosine(1e-3, 1000) * compat.UntunedLinearWarmup(beta2=0.99)
     assert lrkit.parse(repr(s)) == s and lrkit.from_dict(s.to_dict()) == s
+
+
+def test_radam_warmup_has_no_phase_end_and_runs_on_every_backend() -> None:
+    from lrkit import _phases
+
+    w = lrkit.radam_warmup(0.99)
+    assert _phases.events(w, 10_000) == []  # it approaches 1 and never ends
+    t = np.arange(500)
+    want = w(t)
+    np.testing.assert_allclose(w(torch.arange(500)).numpy(), want, rtol=1e-15, atol=0)
+    jnp = pytest.importorskip("jax.numpy")
+    # float32 without x64: RAdam's rho taken without cancellation stays within a few float32 ulps of 1
+    np.testing.assert_allclose(np.asarray(w(jnp.arange(500))), want, rtol=0, atol=4 * np.finfo(np.float32).eps)

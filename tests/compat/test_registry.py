@@ -242,7 +242,7 @@ def test_the_parser_stays_safe(spec: str, message: str) -> None:
         lrkit.parse(spec)
 
 
-def test_looking_up_names_imports_nothing_but_lrkit_compat_modules() -> None:
+def test_looking_up_names_imports_nothing_but_lrkit_modules() -> None:
     # In a fresh interpreter: `import lrkit` loads no compat module, an unknown dotted name loads no
     # module at all (not even one named like its first part), and a preset loads only its own module.
     code = """
@@ -254,10 +254,11 @@ for spec in ["torch.nn(1)", "jax.numpy(1)", "transformers.x(1)", "subprocess.run
         lrkit.parse(spec)
     except lrkit.SpecError:
         pass
-# the standard library's difflib/json may load lazily for a suggestion; no other module may
+# lrkit's own modules (lrkit.spec loads on first parse) and the standard library's difflib/json
+# (a suggestion) may load lazily; no other module may
 new = {
     m for m in set(sys.modules) - before
-    if not m.startswith("lrkit.compat") and m.split(".")[0].lstrip("_") not in sys.stdlib_module_names
+    if not m.startswith("lrkit.") and m.split(".")[0].lstrip("_") not in sys.stdlib_module_names
 }
 assert not new, sorted(new)
 assert "torch" not in sys.modules and "jax" not in sys.modules and "transformers" not in sys.modules

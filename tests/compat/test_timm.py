@@ -98,7 +98,7 @@ WARMUPS = [
 ]
 
 
-@pytest.mark.parametrize("warm", [w for w in WARMUPS if w.get("warmup_prefix", True)])
+@pytest.mark.parametrize("warm", WARMUPS)
 @pytest.mark.parametrize(
     "cycle",
     [
@@ -121,9 +121,29 @@ def test_cosine_without_prefix_per_update_where_the_warmup_ends_on_a_cycle_bound
     check("CosineLRScheduler", {"t_initial": 10, "warmup_t": 15, "warmup_lr_init": 1e-3}, 40)  # past the cycle
 
 
-def test_cosine_without_prefix_per_update_inside_a_cycle_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"warmup_prefix=False is not supported: the warmup ends 10 steps into"):
-        compat.CosineLRScheduler(100, warmup_t=10, t_in_epochs=False, lr=LR)
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"t_initial": 100, "warmup_t": 10},  # the warmup ends 10 steps into the cosine: it continues from there
+        {"t_initial": 20, "cycle_limit": 3, "cycle_decay": 0.5, "lr_min": 1e-3, "warmup_t": 25},  # into cycle 2
+        {"t_initial": 10, "cycle_limit": 3, "cycle_mul": 1.5, "warmup_t": 12},  # SGDR, cycles of 10, 15, 22.5
+        {"t_initial": 10, "cycle_limit": 4, "cycle_mul": 2.0, "cycle_decay": 0.7, "lr_min": 1e-3, "warmup_t": 3},
+        {"t_initial": 30, "warmup_t": 29, "warmup_lr_init": 1e-3, "lr_min": 1e-4},  # one step before the end
+        {"t_initial": 5, "cycle_limit": 2, "warmup_t": 13},  # longer than every cycle: lr_min after the ramp
+    ],
+)
+def test_cosine_without_prefix_per_update_inside_a_cycle(kw: dict[str, Any]) -> None:
+    # timm replaces the cosine's first warmup_t values by the ramp; the cosine goes on from warmup_t (shift)
+    check("CosineLRScheduler", {**kw, "warmup_prefix": False}, 200)
+
+
+def test_cosine_without_prefix_inside_a_cycle_is_a_shifted_cosine() -> None:
+    s = compat.CosineLRScheduler(100, warmup_t=10, t_in_epochs=False, lr=LR)
+    assert s == lrkit.join([lrkit.linear(0.0, LR, 10), lrkit.shift(lrkit.cosine(LR, 100), 10)], [10])
+    # hand-derived: after the ramp, timm's 0.1 * (1 + cos(pi * t / 100)) / 2 on the global clock
+    assert s(9) == pytest.approx(LR * 9 / 10, rel=1e-15)
+    for t in (10, 50, 99):
+        assert s(t) == pytest.approx(LR * (1 + math.cos(math.pi * t / 100)) / 2, rel=1e-14, abs=1e-17)
 
 
 @pytest.mark.parametrize("warm", WARMUPS)
@@ -255,11 +275,51 @@ def test_create_scheduler_v2(kwargs: dict[str, Any], step_on_epochs: bool) -> No
     np.testing.assert_allclose(s(np.arange(len(want))), want, rtol=0, atol=REL * LR)
 
 
+K_DECAY_CYCLES = [
+    {"t_initial": 50},
+    {"t_initial": 50, "lr_min": 1e-3},
+    {"t_initial": 20, "cycle_limit": 3, "cycle_decay": 0.5},  # lr_min = 0: SGDR without k, pieces with it
+    {"t_initial": 10, "cycle_limit": 3, "cycle_mul": 2.0, "cycle_decay": 0.7, "lr_min": 1e-3},
+]
+K_DECAY_WARMUPS = [
+    {},
+    {"warmup_t": 10, "warmup_lr_init": 1e-4, "warmup_prefix": True},
+    {"warmup_t": 13, "warmup_lr_init": 1e-4, "warmup_prefix": False},  # ends inside a cycle
+    {"warmup_t": 70, "warmup_prefix": False},  # longer than the cycles
+]
+
+
+@pytest.mark.parametrize("k", [0.5, 2.0, 3.7])
+@pytest.mark.parametrize("warm", K_DECAY_WARMUPS)
+@pytest.mark.parametrize("cycle", K_DECAY_CYCLES)
+@pytest.mark.parametrize("cls", ["CosineLRScheduler", "PolyLRScheduler"])
+def test_k_decay_per_update(cls: str, cycle: dict[str, Any], warm: dict[str, Any], k: float) -> None:
+    check(cls, {**cycle, **warm, "k_decay": k}, 120)
+
+
+@pytest.mark.parametrize("warm", K_DECAY_WARMUPS[:3])
+@pytest.mark.parametrize("cls", ["CosineLRScheduler", "PolyLRScheduler"])
+def test_k_decay_per_epoch(cls: str, warm: dict[str, Any]) -> None:
+    check(cls, {"t_initial": 20, "cycle_limit": 2, "lr_min": 1e-3, **warm, "k_decay": 2.0}, 150, steps_per_epoch=3)
+
+
+def test_k_decay_is_lrkit_k_by_hand() -> None:
+    # timm: lr_min + (lr - lr_min) * (1 + cos(pi * t**k / T**k)) / 2; k = 2, T = 100, t = 50: cos(pi / 4)
+    s = compat.CosineLRScheduler(100, k_decay=2.0, t_in_epochs=False, lr=LR)
+    assert s == lrkit.cosine(LR, 100, k=2.0)
+    assert s(50) == pytest.approx(LR * (1 + math.cos(math.pi / 4)) / 2, rel=1e-15)
+
+
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [
         (lambda: compat.CosineLRScheduler(100, noise_range_t=50, t_in_epochs=False), ValueError, r"noise_range_t=50"),
-        (lambda: compat.CosineLRScheduler(100, k_decay=2.0, t_in_epochs=False), ValueError, r"k_decay=2.0"),
+        (lambda: compat.CosineLRScheduler(100, k_decay=0, t_in_epochs=False), ValueError, r"k_decay must be > 0"),
+        (
+            lambda: compat.CosineLRScheduler(10, k_decay=2, cycle_mul=1.5, cycle_limit=3, t_in_epochs=False),
+            ValueError,
+            r"not a whole number of steps",
+        ),
         (lambda: compat.CosineLRScheduler(100), TypeError, r"steps_per_epoch"),
         (lambda: compat.CosineLRScheduler(100, lr_min=1e-5, t_in_epochs=False), ValueError, r"pass .* as lr="),
         (lambda: compat.CosineLRScheduler(100, cycle_mul=0.5, t_in_epochs=False), ValueError, r"cycle_mul must be"),

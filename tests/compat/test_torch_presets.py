@@ -209,9 +209,29 @@ def test_momentum_schedules_drive_momentum_and_betas() -> None:
             assert_close(got, want)
 
 
-def test_cyclic_momentum_refuses_shrinking_modes() -> None:
-    with pytest.raises(ValueError, match="mode='triangular2' is not supported"):
-        T.CyclicLR_momentum(0.01, 0.1, 4, mode="triangular2")
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"step_size_up": 4, "step_size_down": 6, "mode": "triangular2"},
+        {"step_size_up": 5, "mode": "triangular2", "base_momentum": 0.85, "max_momentum": 0.95},
+        {"step_size_up": 3, "step_size_down": 7, "mode": "exp_range", "gamma": 0.97},
+        {"step_size_up": 1, "step_size_down": 1, "mode": "exp_range", "gamma": 0.999},  # shortest phases
+        {"step_size_up": 4, "mode": "triangular", "base_momentum": 0.9, "max_momentum": 0.9},  # flat
+    ],
+)
+def test_cyclic_momentum_every_mode(kw: dict[str, Any]) -> None:
+    full = {"base_lr": 0.01, "max_lr": 0.1, **kw}
+    for betas, key in ((False, "momentum"), (True, "betas[0]")):
+        opt = make_opt(0.1, betas=betas)
+        want = torch_values(sched_mod.CyclicLR(opt, **full), opt, 80, key=key)
+        assert_close(T.CyclicLR_momentum(**full)(np.arange(80)), want)
+
+
+def test_cyclic_momentum_by_hand() -> None:
+    # triangular2, up = down = 5: 0.9 - 0.1 * scale * 0.5 ** cycle; the second peak (t = 15) is 0.9 - 0.05
+    m = T.CyclicLR_momentum(0.01, 0.1, 5, mode="triangular2")
+    assert m(0) == 0.9 and m(5) == pytest.approx(0.8, rel=1e-15) and m(10) == 0.9
+    assert m(15) == pytest.approx(0.85, rel=1e-15) and m(25) == pytest.approx(0.875, rel=1e-15)
 
 
 # -- SequentialLR and ChainedScheduler --------------------------------------------------------

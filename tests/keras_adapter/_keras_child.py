@@ -146,7 +146,9 @@ def plateau_train(args: dict[str, Any]) -> dict[str, Any]:
         model = keras.models.load_model(args["load"])
         x, y = _rows(n, args["initial_epoch"] * spe)
     else:
-        model = _model(n, lrkit.keras.LearningRateSchedule(args["spec"]))
+        # jit_compile=True on both backends: the scale must reach the compiled step (a variable
+        # that torch.compile reads live; a retrace on jax).
+        model = _model(n, lrkit.keras.LearningRateSchedule(args["spec"]), jit_compile=True)
         x, y = _rows(n)
     cb = lrkit.keras.PlateauCallback(Plateau(**args["plateau"]), monitor="score")
     model.fit(

@@ -187,10 +187,17 @@ def _f(x: Any) -> float:
     return float(keras.ops.convert_to_numpy(x))
 
 
-def test_accepts_a_schedule_spec_text_or_mapping() -> None:
+def test_accepts_a_schedule_spec_text_or_mapping(tmp_path: Path) -> None:
     s = lrkit.parse(SPEC)
     for form in (s, SPEC, s.to_dict()):
         assert lk.LearningRateSchedule(form).schedule == s
+    # ...and the rest of what lrkit.as_schedule takes: a file, a node of a larger config
+    path = tmp_path / "s.json"
+    lrkit.save(s, path)
+    assert lk.LearningRateSchedule(path).schedule == s
+    assert lk.LearningRateSchedule(str(path)).schedule == s
+    config = {"optim": {"lr": 0.01, "lr_schedule": SPEC}}
+    assert lk.LearningRateSchedule(config, key="optim.lr_schedule").schedule == s
 
 
 def test_durations_resolved_at_construction() -> None:
@@ -237,6 +244,8 @@ def test_config_round_trip_without_custom_objects() -> None:
     assert type(back) is lk.LearningRateSchedule and back.schedule == s
     with pytest.raises(ValueError, match="schedule"):
         lk.LearningRateSchedule.from_config({"spec": SPEC})
+    # get_config() holds the lrkit mapping; that mapping alone is a config too
+    assert lk.LearningRateSchedule.from_config(s.to_dict()).schedule == s
 
 
 def test_plateau_state_round_trips_through_json_with_infinite_best() -> None:
@@ -351,3 +360,67 @@ def test_docs_keras_md_code_runs(tmp_path: Path) -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-6000:]
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def _plateau_fit(backup_dir: Path, epochs: int, *, backup_path: Path | None, stop_at: int | None = None) -> list[float]:
+    """Fit ``constant(0.1)`` under a plateau fed METRICS, resumable by BackupAndRestore; the LR of each epoch run."""
+    lrs: list[float] = []
+
+    class Probe(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            if epoch == stop_at:
+                raise _Interrupt  # a preemption, after BackupAndRestore saved the previous epoch
+            lrs.append(_f(self.model.optimizer.learning_rate))
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            logs["score"] = METRICS[str(epoch)]  # before the plateau reads it
+
+    model = _compiled(lk.LearningRateSchedule("constant(0.1)"))
+    model.build((None, 2))
+    plateau = lk.PlateauCallback(Plateau(**PLATEAU), monitor="score", backup_path=backup_path)
+    callbacks = [Probe(), plateau, keras.callbacks.BackupAndRestore(str(backup_dir))]
+    x, y = np.zeros((SPE, 2), "float32"), np.zeros((SPE, 1), "float32")
+    try:
+        model.fit(x, y, batch_size=1, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    except _Interrupt:
+        pass
+    return lrs
+
+
+@pytest.mark.parametrize("with_backup", [True, False])
+def test_plateau_resumes_with_backup_and_restore_through_backup_path(tmp_path: Path, with_backup: bool) -> None:
+    # BackupAndRestore saves weights only: the optimizer's schedule (and its plateau) is not among
+    # them.  backup_path keeps the plateau next to it.  SCALE_OF_EPOCH is derived by hand above:
+    # the reduction at the end of epoch 5 needs the bad epoch 4 counted before the interruption.
+    backup_dir = tmp_path / "backup"
+    path = backup_dir / "lrkit_plateau.json" if with_backup else None
+    first = _plateau_fit(backup_dir, 7, backup_path=path, stop_at=5)
+    assert first == pytest.approx([0.1 * s for s in SCALE_OF_EPOCH[:5]], rel=1e-6)
+    if path is not None:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        assert saved["state"] == {"scale": 0.5, "best": 0.5, "num_bad": 1, "cooldown_counter": 0, "reductions": 1}
+    second = _plateau_fit(backup_dir, 7, backup_path=path)  # a fresh model and callbacks: epochs 5 and 6
+    if with_backup:
+        assert second == pytest.approx([0.1 * s for s in SCALE_OF_EPOCH[5:]], rel=1e-6)
+    else:  # without it the resumed run starts a new plateau at scale 1: what backup_path is for
+        assert second == pytest.approx([0.1, 0.1], rel=1e-6)
+    assert not backup_dir.exists()  # BackupAndRestore removes its directory, the plateau file with it
+
+
+def test_plateau_callback_backup_path_argument(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="backup_path"):
+        lk.PlateauCallback(backup_path=3)  # type: ignore[arg-type]
+    bad = tmp_path / "p.json"
+    bad.write_text('{"scale": 0.5}', encoding="utf-8")
+    cb = lk.PlateauCallback(backup_path=bad)
+    cb.set_model(_compiled(lk.LearningRateSchedule("constant(0.1)")))
+    with pytest.raises(ValueError, match="holds no saved plateau"):
+        cb.on_train_begin()
+    other = Plateau(factor=0.5, patience=7)  # the callback has the default Plateau()
+    bad.write_text(json.dumps({"config": other.config(), "state": other.state()}), encoding="utf-8")
+    with pytest.raises(ValueError, match="on_mismatch='checkpoint'"):
+        cb.on_train_begin()

@@ -36,17 +36,18 @@ decay_step_size)``.
 Differences, all loud:
 
 * ``warmup_type="log"`` (DeepSpeed's default: ``log(i + 1) / log(W)``) is
-  ``ramp(shape="log")`` in ``WarmupLR`` and ``WarmupDecayLR``; ``WarmupCosineLR``
-  with it raises ``ValueError`` (its multiplicative warmup has no log ramp
-  yet): pass ``warmup_type="linear"`` there.  DeepSpeed falls back to
-  ``"log"`` (with a warning) for an unknown ``warmup_type``; lrkit raises.
+  ``ramp(shape="log")`` in ``WarmupLR`` and ``WarmupDecayLR``, and the
+  multiplicative ``warmup(method="log", prefix=False)`` in ``WarmupCosineLR``.
+  DeepSpeed falls back to ``"log"`` (with a warning) for an unknown
+  ``warmup_type``; lrkit raises.
 * Per-group lists of LRs (``warmup_min_lr=[...]``) raise ``TypeError``: build one
   schedule per group.
 * ``last_batch_iteration`` other than -1 (resuming) raises: an lrkit schedule is
   resumed by its step alone (``lrkit.torch.Scheduler`` keeps it).
-* ``OneCycle``'s staircase (``cycle_*_stair_count > 0``) and
-  ``LRRangeTest(lr_range_test_staircase=True)`` raise; ``OneCycle``'s
-  momentum cycling is not part of the LR schedule.
+* ``OneCycle``'s stairs (``cycle_*_stair_count > 0``) are ``lrkit.staircase``
+  pieces when the counts divide the half-cycle lengths, and raise otherwise
+  (DeepSpeed's stairs would be unequal); ``LRRangeTest(lr_range_test_staircase=True)``
+  is a ``staircase``.  ``OneCycle``'s momentum cycling is not part of the LR schedule.
 
 This module never imports DeepSpeed or torch.
 """
@@ -56,7 +57,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Schedule
-from ..composition import join, multiplier, scale, warmup
+from ..composition import join, multiplier, scale, shift, staircase, warmup
 from ..schedules import constant, cosine, cyclic, inverse_time, linear, ramp
 from ..validators import MAX_STEPS, bounded, choice, flag, how_many_given, unsupported, whole_steps
 
@@ -82,15 +83,9 @@ def _fresh(last_batch_iteration: Any) -> None:
         )
 
 
-def _warmup_steps(warmup_num_steps: Any, warmup_type: Any, *, log_ok: bool = False) -> int:
-    """DeepSpeed's ``W = max(2, warmup_num_steps)``, after checking the ramp is one lrkit has."""
+def _warmup_steps(warmup_num_steps: Any, warmup_type: Any) -> int:
+    """DeepSpeed's ``W = max(2, warmup_num_steps)``, after checking the ramp's name."""
     choice("warmup_type", warmup_type, _WARMUP_TYPES, what_peer_does="DeepSpeed falls back to 'log' with a warning")
-    if warmup_type == "log" and not log_ok:
-        unsupported(
-            "warmup_type",
-            warmup_type,
-            why="DeepSpeed's log warmup log(i + 1) / log(W) is not an lrkit ramp yet; use warmup_type='linear'",
-        )
     n = _steps("warmup_num_steps", warmup_num_steps, minimum=1, what_deepspeed_does="DeepSpeed raises too")
     return max(2, n)  # DeepSpeed's own floor: log(1) would divide by zero
 
@@ -138,7 +133,7 @@ def WarmupLR(
         what_peer_does="DeepSpeed reads warmup_max_lr=None from the optimizer: pass its LR as lr=",
     )
     high = _lr("warmup_max_lr", warmup_max_lr) if warmup_max_lr is not None else _lr("lr", lr)
-    w = _warmup_steps(warmup_num_steps, warmup_type, log_ok=True)
+    w = _warmup_steps(warmup_num_steps, warmup_type)
     return _warmup(_lr("warmup_min_lr", warmup_min_lr), high, w, warmup_type)
 
 
@@ -163,7 +158,7 @@ def WarmupDecayLR(
     """
     _fresh(last_batch_iteration)
     low, high = _lr("warmup_min_lr", warmup_min_lr), _lr("warmup_max_lr", warmup_max_lr)
-    w = _warmup_steps(warmup_num_steps, warmup_type, log_ok=True)
+    w = _warmup_steps(warmup_num_steps, warmup_type)
     total = _steps("total_num_steps", total_num_steps)
     decay = linear(high, low, steps=total - w) if total > w else constant(low)
     return join([_warmup(low, high, w, warmup_type), decay], [w + 1])
@@ -186,15 +181,16 @@ def WarmupCosineLR(
 
     * ``t = 0``: **0** (DeepSpeed's constructor sets ``get_lr()`` at ``i = -1``, which is 0.0,
       not ``warmup_min_ratio``);
-    * ``1 <= t <= W``: ``warmup_min_ratio + (1 - warmup_min_ratio) * (t - 1) / W``;
+    * ``1 <= t <= W``: ``warmup_min_ratio + (1 - warmup_min_ratio) * (t - 1) / W``
+      (``warmup_type="log"``: ``* log(t) / log(W)``, exactly 1 at ``t = W``);
     * ``t > W``: ``cos_min_ratio + (1 - cos_min_ratio) * (1 + cos(π min(1, (t - W) / N))) / 2``.
       Quirk: the cosine's clock starts at 1, so ratio 1.0 is never used; ``s(W + N)`` is
       ``cos_min_ratio``, held after.
 
     Composition (no clock shift needed): ``join([constant(0), warmup(join([constant(1),
     cosine(1, N, floor=cos_min_ratio)], [W - 1]), steps=W, start_factor=warmup_min_ratio,
-    prefix=False)], [1])``: the inner join starts the cosine at DeepSpeed's ``i = W - 1``
-    (where it is 1.0, so the multiplicative warmup ends on it exactly).
+    method=warmup_type, prefix=False)], [1])``: the inner join starts the cosine at DeepSpeed's
+    ``i = W - 1`` (where it is 1.0, so the multiplicative warmup ends on it exactly).
 
     ``lr=`` is the optimizer's LR: the result is ``scale(ratio, lr)``; without it, the ratio as
     ``lrkit.multiplier(...)``.
@@ -208,8 +204,23 @@ def WarmupCosineLR(
     floor = bounded("cos_min_ratio", cos_min_ratio, low=0, high=1, what_peer_does="DeepSpeed accepts it")
     n = max(1, total - w)
     after = join([constant(1.0), cosine(1.0, n, floor=floor)], [w - 1])
-    ratio = join([constant(0.0), warmup(after, steps=w, start_factor=start, prefix=False)], [1])
+    # DeepSpeed's two ramps are warmup methods of the same names: linear i / W and log(i + 1) / log(W)
+    ratio = join([constant(0.0), warmup(after, steps=w, start_factor=start, method=warmup_type, prefix=False)], [1])
     return multiplier(ratio) if lr is None else scale(ratio, _lr("lr", lr))
+
+
+def _stairs(schedule: Schedule, every: int) -> Schedule:
+    return schedule if every == 1 else staircase(schedule, every)  # stairs of one step: the schedule itself
+
+
+def _equal_stairs(name: str, count: int, size_name: str, size: int) -> None:
+    if count and size % count:
+        unsupported(
+            name,
+            count,
+            why=f"{size_name}={size} does not split into {count} stairs of whole steps (DeepSpeed's stairs would "
+            "then be of unequal lengths, which lrkit.staircase does not reproduce); choose a count that divides it",
+        )
 
 
 def OneCycle(
@@ -238,18 +249,26 @@ def OneCycle(
 
     Maps to ``join([cyclic(cycle_min_lr, cycle_max_lr, F, S), inverse_time(cycle_min_lr,
     decay_step_size, decay_lr_rate)], [C])`` (``linear(min, max, F)`` when ``S = 0``).
+
+    Stairs (``cycle_first_stair_count = n > 0``, ``cycle_second_stair_count = m``, default ``n``):
+    DeepSpeed's ``floor(c * n / F) / n`` on the rise and ``floor((C - c) * m / S) / m`` on the fall.
+    The rise is ``staircase(linear(min, max, F), F / n)`` (``max_lr`` at ``F``); the fall, floored
+    from the cycle's end, takes each stair's far-end value: ``shift(staircase(linear(max, min, S),
+    S / m), S / m)`` from ``F + 1``.  ``n`` must divide ``F`` and ``m`` divide ``S`` (else the stairs
+    are unequal: refused).
     The momentum arguments are checked and ignored (they schedule ``betas``, not the LR).
     """
     _fresh(last_batch_iteration)
     low, high = _lr("cycle_min_lr", cycle_min_lr), _lr("cycle_max_lr", cycle_max_lr)
     first = _steps("cycle_first_step_size", cycle_first_step_size, minimum=1, what_deepspeed_does="DeepSpeed raises")
     second = first if cycle_second_step_size is None else _steps("cycle_second_step_size", cycle_second_step_size)
-    for name, count in (
-        ("cycle_first_stair_count", cycle_first_stair_count),
-        ("cycle_second_stair_count", cycle_second_stair_count),
-    ):
-        if count is not None and _steps(name, count) > 0:
-            unsupported(name, count, why="DeepSpeed's staircase cycle is not reproduced; use 0 (a continuous cycle)")
+    up_stairs = _steps("cycle_first_stair_count", cycle_first_stair_count)
+    down_stairs = (
+        up_stairs if cycle_second_stair_count is None else _steps("cycle_second_stair_count", cycle_second_stair_count)
+    )
+    _equal_stairs("cycle_first_stair_count", up_stairs, "cycle_first_step_size", first)
+    if second > 0:
+        _equal_stairs("cycle_second_stair_count", down_stairs, "cycle_second_step_size", second)
     flag("cycle_momentum", cycle_momentum)
     for name, value in (
         ("cycle_min_mom", cycle_min_mom),
@@ -259,9 +278,25 @@ def OneCycle(
         bounded(name, value)
     rate = bounded("decay_lr_rate", decay_lr_rate, low=0, what_peer_does="DeepSpeed accepts it: the LR grows")
     decay_steps = _steps("decay_step_size", decay_step_size)
-    cycle = cyclic(low, high, first, second) if second > 0 else linear(low, high, steps=first)
     after = constant(low) if rate == 0.0 or decay_steps == 0 else inverse_time(low, decay_steps, rate)
-    return join([cycle, after], [first + second])
+    if not up_stairs and not (second > 0 and down_stairs):
+        cycle = cyclic(low, high, first, second) if second > 0 else linear(low, high, steps=first)
+        return join([cycle, after], [first + second])
+    # Stairs: the rise holds each value for F / stairs steps from its start (a staircase, up to max_lr at F
+    # included); the fall is floored from the cycle's end, so each stair takes the value at its far end:
+    # step d of the fall (1 <= d < S) runs at the fall's value at e * ceil(d / e), i.e. the staircase read e
+    # steps ahead, from the join's clock d - 1.
+    rise = linear(low, high, steps=first)
+    rise = _stairs(rise, first // up_stairs) if up_stairs else rise
+    if second == 0:
+        return join([rise, after], [first])
+    fall = linear(high, low, steps=second)
+    if down_stairs:
+        e = second // down_stairs
+        fall = shift(_stairs(fall, e), e)
+    else:
+        fall = shift(fall, 1)
+    return join([rise, fall, after], [first + 1, first + second])
 
 
 def LRRangeTest(
@@ -277,12 +312,13 @@ def LRRangeTest(
     counting offset (DeepSpeed reads ``last_batch_iteration + 1 = t``).  Maps to
     ``linear(min_lr, min_lr * (1 + step_rate * M / step_size), steps=M)`` with
     ``M = 2**53``, the largest step lrkit accepts: the same line for every step there is.
-    ``lr_range_test_staircase=True`` raises (not reproduced).
+    ``lr_range_test_staircase=True``: ``min_lr * (1 + step_rate * floor(t / step_size))``, the same line
+    in a ``staircase(..., step_size)``.
     """
     _fresh(last_batch_iteration)
     low = _lr("lr_range_test_min_lr", lr_range_test_min_lr)
     size = _steps("lr_range_test_step_size", lr_range_test_step_size, minimum=1, what_deepspeed_does="DeepSpeed raises")
     rate = bounded("lr_range_test_step_rate", lr_range_test_step_rate, low=0, what_peer_does="DeepSpeed accepts it")
-    if flag("lr_range_test_staircase", lr_range_test_staircase):
-        unsupported("lr_range_test_staircase", True, why="DeepSpeed's staircase range test is not reproduced")
-    return linear(low, low * (1.0 + rate * MAX_STEPS / size), steps=MAX_STEPS)
+    line = linear(low, low * (1.0 + rate * MAX_STEPS / size), steps=MAX_STEPS)
+    # the staircase: min_lr * (1 + step_rate * floor(t / step_size)), the line held for step_size steps
+    return staircase(line, size) if flag("lr_range_test_staircase", lr_range_test_staircase) else line

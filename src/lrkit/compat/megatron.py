@@ -32,8 +32,11 @@ Megatron's formulas (``W = lr_warmup_steps``, ``D = lr_decay_steps``):
   on the *global* clock, then ``min_lr`` after ``D`` (a drop at ``D + 1``: the
   quirk is copied);
 * ``"WSD"``: ``max_lr`` until ``A = D - wsd_decay_steps``, then the
-  ``lr_wsd_decay_style`` cooldown (``"linear"``, ``"cosine"``, ``"minus_sqrt"``)
-  from ``max_lr`` at ``A`` to ``min_lr`` at ``D``.
+  ``lr_wsd_decay_style`` cooldown (``"linear"``, ``"cosine"``, ``"minus_sqrt"``,
+  ``"exponential"`` ``2 * 0.5 ** p - 1``) from ``max_lr`` at ``A`` to ``min_lr`` at
+  ``D``.  A cooldown that starts inside the warmup (``A < W``) is copied too: the
+  ramp still reaches ``max_lr`` at ``W``, then the LR jumps to the cooldown's
+  value at ``W + 1`` (``lrkit.shift`` of the cooldown).
 
 Weight decay (``N = wd_incr_steps``): ``end_wd`` after ``N``; ``"constant"``
 is ``end_wd`` (Megatron asserts ``start_wd == end_wd``); ``"linear"`` and
@@ -43,10 +46,6 @@ is ``end_wd`` (Megatron asserts ``start_wd == end_wd``); ``"linear"`` and
 Differences, all loud (``ValueError`` naming the parameter; Megatron's own
 ``assert`` failures become ``ValueError`` too):
 
-* ``lr_wsd_decay_style="exponential"`` (``2 * 0.5 ** p - 1``) is not an lrkit
-  decay shape yet, and a WSD cooldown that starts inside the warmup
-  (``D - wsd_decay_steps < W``) runs on a clock lrkit cannot shift yet: both
-  raise.
 * ``wd_incr_steps=0`` with a rising style raises (Megatron divides by zero at step 0).
 * Per-group ``max_lr``/``min_lr``/``start_wd``/``end_wd``/``wd_mult`` keys are
   a property of the binding: build one schedule per group.
@@ -62,7 +61,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..base import Schedule
-from ..composition import clip, join, warmup
+from ..composition import clip, join, shift, warmup
 from ..schedules import constant, cosine, inverse_sqrt, linear, piecewise_interpolate, wsd
 from ..validators import bounded, choice, compare, flag, unsupported, whole_steps
 
@@ -70,8 +69,8 @@ __all__ = ["OptimizerParamScheduler", "OptimizerParamScheduler_wd"]
 
 _LR_STYLES = ("constant", "linear", "cosine", "inverse-square-root", "WSD")
 _WD_STYLES = ("constant", "linear", "cosine")
-# Megatron's WSD cooldown names -> lrkit.shapes.DECAYS names ("exponential" has no lrkit shape yet).
-_WSD_DECAYS = {"linear": "linear", "cosine": "cosine", "minus_sqrt": "1-sqrt", "exponential": None}
+# Megatron's WSD cooldown names -> lrkit.shapes.DECAYS names.
+_WSD_DECAYS = {"linear": "linear", "cosine": "cosine", "minus_sqrt": "1-sqrt", "exponential": "exponential"}
 _ASSERTS = "Megatron's assert fails"
 
 
@@ -109,7 +108,9 @@ def OptimizerParamScheduler(
     * ``"inverse-square-root"``: ``join([warmup(clip(inverse_sqrt(max_lr, max(W, 1)), lower=min_lr), steps=W,
       start_factor=sf, prefix=False), constant(min_lr)], [D + 1])``;
     * ``"WSD"``: ``wsd(max_lr, W, stable_steps=D - S - W, decay_steps=S, decay=..., floor=min_lr,
-      start_factor=sf)`` with ``S = wsd_decay_steps`` (``S = 0``: a drop to ``min_lr`` at ``D + 1``).
+      start_factor=sf)`` with ``S = wsd_decay_steps`` (``S = 0``: a drop to ``min_lr`` at ``D + 1``); when the
+      cooldown starts at ``A = D - S < W``, ``join([linear(init_lr, max_lr, W), shift(wsd(max_lr, 0, 0, S,
+      decay=..., floor=min_lr), W + 1 - A)], [W + 1])`` (``shift(..., -A)`` alone when ``W = 0``).
 
     Boundaries: ``s(0) = init_lr`` when ``W > 0`` (``max_lr`` otherwise), ``s(W) = max_lr``,
     ``s(D) = min_lr`` for linear/cosine/WSD, held after.  The weight-decay arguments are
@@ -148,25 +149,18 @@ def OptimizerParamScheduler(
     if wsd_decay_steps is None:
         unsupported("wsd_decay_steps", None, why="lr_decay_style='WSD' needs it (Megatron's assert fails)")
     s = _steps("wsd_decay_steps", wsd_decay_steps)
-    shape = _WSD_DECAYS.get(choice("lr_wsd_decay_style", lr_wsd_decay_style, tuple(_WSD_DECAYS)))
-    if shape is None:
-        unsupported(
-            "lr_wsd_decay_style",
-            lr_wsd_decay_style,
-            why="Megatron's exponential cooldown 2 * 0.5 ** p - 1 is not an lrkit decay shape yet; "
-            "use 'linear', 'cosine' or 'minus_sqrt'",
-        )
-    compare(
-        "lr_decay_steps - wsd_decay_steps",
-        d - s,
-        ">=",
-        w,
-        bound_name="lr_warmup_steps",
-        what_peer_does="Megatron starts the cooldown inside the warmup, on a clock lrkit cannot shift yet",
-    )
+    shape = _WSD_DECAYS[choice("lr_wsd_decay_style", lr_wsd_decay_style, tuple(_WSD_DECAYS))]
     if s == 0:  # Megatron holds max_lr up to D, then min_lr (its 'num_steps > lr_decay_steps' branch)
         return join([warmup(constant(peak), steps=w, start_factor=sf, prefix=True), constant(low)], [d + 1])
-    return wsd(peak, w, stable_steps=d - s - w, decay_steps=s, decay=shape, floor=low, start_factor=sf)
+    anneal = d - s  # Megatron's wsd_anneal_start_
+    if anneal >= w:
+        return wsd(peak, w, stable_steps=anneal - w, decay_steps=s, decay=shape, floor=low, start_factor=sf)
+    # The cooldown starts inside the warmup (or before step 0): Megatron still ramps to max_lr at W, then
+    # runs the cooldown on the global clock, (t - anneal) / S, from t = W + 1: the cooldown shifted.
+    cooldown = wsd(peak, 0, stable_steps=0, decay_steps=s, decay=shape, floor=low)
+    if w == 0:
+        return shift(cooldown, -anneal)
+    return join([linear(init, peak, w), shift(cooldown, w + 1 - anneal)], [w + 1])
 
 
 def OptimizerParamScheduler_wd(

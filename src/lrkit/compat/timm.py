@@ -9,7 +9,9 @@ Each class name takes the timm constructor's arguments without ``optimizer``
   must be 0: otherwise pass ``lr=``).
 * ``steps_per_epoch=``: with ``t_in_epochs=True`` (timm's default) timm's
   ``t`` counts epochs: the LR of every update of epoch ``e`` is timm's value
-  at ``e``.  lrkit counts optimizer updates, so it needs the epoch length.
+  at ``e``.  lrkit counts optimizer updates, so it needs the epoch length:
+  the result is ``staircase(s, steps_per_epoch)``, with ``s`` the per-update
+  schedule counted in epochs and every duration multiplied by ``steps_per_epoch``.
 
 ::
 
@@ -35,7 +37,9 @@ Quirks copied, each named where it applies:
 * **The warmup runs before the decay's clock or on top of it**:
   ``warmup_prefix=True`` starts the decay after the warmup; ``False`` (the
   default of Cosine/Poly/Tanh) runs the decay on the global clock and
-  *replaces* its first ``warmup_t`` values by the ramp (no multiplication).
+  *replaces* its first ``warmup_t`` values by the ramp (no multiplication):
+  after the ramp the decay continues from ``warmup_t`` (``lrkit.shift`` for
+  the cosine; poly and tanh take the offset in their own parameters).
   The ramp is ``warmup_lr_init + t * (target - warmup_lr_init) / warmup_t``,
   with ``target`` the LR, except ``TanhLRScheduler`` without prefix, which
   ramps to its own value at ``warmup_t``.
@@ -46,12 +50,9 @@ Quirks copied, each named where it applies:
 Differences, all loud (``ValueError``/``TypeError`` naming the argument):
 
 * Noise (``noise_range_t``) is random by design: refused.
-* ``k_decay != 1`` is refused (no lrkit schedule runs a decay on ``t**k`` yet).
-* ``CosineLRScheduler`` with ``warmup_prefix=False`` and a warmup that ends
-  inside a cycle, updated per step (``t_in_epochs=False``), is refused: the
-  cosine would have to start part-way through, which lrkit cannot express
-  yet.  Per epoch (``t_in_epochs=True``) it is exact.  Poly and tanh shift
-  exactly (their shapes take the offset in their parameters).
+* ``k_decay`` (``t**k / T**k``) is the ``k`` of ``lrkit.cosine`` and
+  ``lrkit.polynomial``; ``cosine_restarts`` has none, so cosine cycles with
+  ``k_decay != 1`` are written out as a ``join`` (whole cycle lengths only).
 * Cycle lengths must be whole steps (``t_initial * cycle_mul ** i``), except
   for cosine cycles with ``lr_min = 0`` or ``cycle_decay = 1``, which are SGDR
   (``lrkit.cosine_restarts``).  ``cycle_mul < 1`` and ``cycle_decay > 1`` are
@@ -65,12 +66,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._backend import SCALAR
 from ..base import Schedule
-from ..composition import join, multiplier
-from ..schedules import constant, cosine, cosine_restarts, linear, multistep, piecewise_constant, polynomial, step, tanh
+from ..composition import join, multiplier, staircase
+from ..composition import shift as ahead
+from ..schedules import constant, cosine, cosine_restarts, linear, multistep, polynomial, step, tanh
 from ..shapes import lerp, power_weight
 from ..validators import bounded, choice, flag, real, sequence, unsupported, whole
 
@@ -85,8 +87,6 @@ __all__ = [
 
 #: cycles written out as join pieces at most (cosine_restarts has no such limit).
 MAX_CYCLE_PIECES = 256
-#: epochs sampled at most for a per-epoch (t_in_epochs=True) decay.
-MAX_EPOCHS = 100_000
 
 
 # -- arguments -----------------------------------------------------------------------
@@ -125,9 +125,10 @@ def _noise(noise_range_t: Any) -> None:
         )
 
 
-def _k_decay(k_decay: Any) -> None:
-    if real("k_decay", k_decay) != 1.0:
-        unsupported("k_decay", k_decay, why="no lrkit schedule decays on t**k / T**k yet (lrkit.shapes.k_progress)")
+def _k_decay(k_decay: Any) -> float:
+    # timm's t**k / T**k is lrkit's k on cosine and polynomial (lrkit.shapes.k_progress)
+    what = "timm holds lr_min (k = 0) or fails at t = 0"
+    return bounded("k_decay", k_decay, low=0, low_open=True, what_peer_does=what)
 
 
 def _clock(t_in_epochs: Any, steps_per_epoch: Any) -> int | None:
@@ -197,9 +198,9 @@ def _decay(
         return constant(lr_min)
     end = cycles[-1][0] + cycles[-1][1]
     if restarts:
-        sgdr = cosine_restarts(base, t_initial, t_mul=cycle_mul, m_mul=cycle_decay, floor=lr_min)
         if cycle_limit == 1:
-            return cosine(base, t_initial, floor=lr_min)
+            return shape(base, t_initial, 0)
+        sgdr = cosine_restarts(base, t_initial, t_mul=cycle_mul, m_mul=cycle_decay, floor=lr_min)
         # timm's cycle index floor(log(...)) switches to lr_min at the first whole step past the last cycle
         return join([sgdr, constant(lr_min)], [math.ceil(end)])
     pieces: list[Schedule] = []
@@ -221,65 +222,81 @@ def _decay(
 # -- warmup, the update-0 quirk and the epoch clock ------------------------------------
 
 
-def _assemble(
-    decay: Callable[[int], Schedule],
+class _Common(NamedTuple):
+    """The arguments every timm scheduler shares, checked."""
+
+    base: float  # the optimizer's LR (1.0 for a factor)
+    warmup_t: int
+    warmup_lr_init: float
+    warmup_prefix: bool
+    epoch: int | None  # steps per epoch with t_in_epochs=True, else None
+    lr: float | None
+
+
+def _common(
     *,
-    base: float,
-    warmup_t: int,
-    warmup_lr_init: float,
-    warmup_prefix: bool,
-    ramp_to_own_value: bool,
-    epoch: int | None,
-    finite_end: int | None,
-    scaled_decay: Callable[[int, int], Schedule] | None = None,
-) -> Schedule:
+    lr: Any,
+    lr_min: float,
+    warmup_t: Any,
+    warmup_lr_init: Any,
+    warmup_prefix: Any,
+    t_in_epochs: Any,
+    steps_per_epoch: Any,
+    noise_range_t: Any,
+    initialize: Any,
+) -> _Common:
+    _noise(noise_range_t)
+    flag("initialize", initialize)
+    epoch = _clock(t_in_epochs, steps_per_epoch)
+    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
+    return _Common(_base(lr, lr_min, init, w), w, init, flag("warmup_prefix", warmup_prefix), epoch, lr)
+
+
+def _build(decay: Callable[[int], Schedule], c: _Common, *, ramp_to_own_value: bool = False) -> Schedule:
     """timm's ``_get_lr`` plus the constructor's LR for update 0, per update or per epoch.
 
     ``decay(shift)`` is the schedule without warmup seen from ``shift`` on (timm's
-    global clock).  ``finite_end``: the step (epoch) from which the decay is
-    ``lr_min`` for good (``None``: periodic, a step schedule).  ``scaled_decay(shift,
-    unit)``: the same decay with every duration multiplied by ``unit`` (piecewise
-    constant decays only), for the epoch clock.
+    global clock): ``decay(shift)(u) = timm(u + shift)``.  Per update, the ramp (or
+    the update-0 quirk) then the decay.  Per epoch, update ``t`` runs at timm's value
+    at epoch ``e = t // steps_per_epoch``: the same schedule counted in epochs, with
+    every duration multiplied by ``steps_per_epoch`` and held for an epoch
+    (``staircase``).  Without ``lr=``, a multiplier.
     """
-    w = warmup_t
+    w = c.warmup_t
     if w > 0:
-        target = decay(0)(w) if (ramp_to_own_value and not warmup_prefix) else base
-        ramp: Schedule | None = linear(warmup_lr_init, target, steps=w)
+        target = decay(0)(w) if (ramp_to_own_value and not c.warmup_prefix) else c.base
+        ramp: Schedule | None = linear(c.warmup_lr_init, target, steps=w)
         head = w
-        shift = 0 if warmup_prefix else w
+        shift = 0 if c.warmup_prefix else w
     else:
         # Update 0 runs at the constructor's LR (the optimizer's), not at timm's value at 0.
-        quirk = decay(0)(0) != base
-        ramp = constant(base) if quirk else None
+        quirk = decay(0)(0) != c.base
+        ramp = constant(c.base) if quirk else None
         head = 1 if quirk else 0
         shift = head
+    tail = decay(shift)
+    out = tail if ramp is None else _then(ramp, head, tail)
+    if c.epoch is not None and c.epoch > 1:
+        out = staircase(_stretch(out, c.epoch), c.epoch)
+    return out if c.lr is not None else multiplier(out)
 
-    def at(e: int) -> float:
-        """timm's LR for epoch (or update) ``e``, from lrkit schedules: the ramp, then the decay."""
-        if ramp is not None and e < head:
-            return float(ramp(e))
-        return float(decay(0)(e - w if (w > 0 and warmup_prefix) else e))
 
-    if epoch is None:
-        tail = decay(shift)
-        return tail if ramp is None else _then(ramp, head, tail)
-    # Per epoch: every update of epoch e runs at timm's value at e (a staircase).
-    if scaled_decay is not None:  # piecewise constant after the head: scale its durations
-        tail = scaled_decay(shift, epoch)
-        if head == 0:
-            return tail
-        values = [at(e) for e in range(head)]
-        head_pc = constant(values[0]) if head == 1 else piecewise_constant([epoch * e for e in range(1, head)], values)
-        return _then(head_pc, epoch * head, tail)
-    assert finite_end is not None
-    # a warmup longer than the decay (without prefix) is sampled to its end too
-    last = max(finite_end + (w if warmup_prefix else 0), head)
-    if last > MAX_EPOCHS:
-        unsupported("t_initial", last, why=f"a per-epoch schedule samples at most {MAX_EPOCHS} epochs")
-    values = [at(e) for e in range(last + 1)]
-    if last == 0:
-        return constant(values[0])
-    return piecewise_constant([epoch * e for e in range(1, last + 1)], values)
+def _stretch(schedule: Schedule, k: int) -> Schedule:
+    """``schedule`` with every duration multiplied by ``k``, so that ``_stretch(s, k)(k * e) == s(e)``.
+
+    Every block here reads its durations only through ``t / length``-style ratios and
+    whole-step comparisons, and ``(k e) / (k L)`` rounds exactly as ``e / L``.
+    """
+    params: dict[str, Any] = {}
+    for name, value in schedule.params().items():
+        if isinstance(value, Schedule):
+            value = _stretch(value, k)
+        elif isinstance(value, tuple) and value and isinstance(value[0], Schedule):
+            value = [_stretch(x, k) for x in value]
+        elif name in schedule._duration_fields and value is not None:
+            value = [x * k for x in value] if isinstance(value, tuple) else value * k
+        params[name] = value
+    return type(schedule)(**params)
 
 
 def _then(first: Schedule, length: int, rest: Schedule) -> Schedule:
@@ -287,10 +304,6 @@ def _then(first: Schedule, length: int, rest: Schedule) -> Schedule:
     if isinstance(rest, join):
         return join([first, *rest.schedules], [length, *(length + b for b in rest.boundaries)])
     return join([first, rest], [length])
-
-
-def _finish(schedule: Schedule, lr: Any) -> Schedule:
-    return schedule if lr is not None else multiplier(schedule)
 
 
 def _cycle_args(t_initial: Any, lr_min: Any, cycle_mul: Any, cycle_decay: Any, cycle_limit: Any) -> dict[str, Any]:
@@ -303,11 +316,6 @@ def _cycle_args(t_initial: Any, lr_min: Any, cycle_mul: Any, cycle_decay: Any, c
         ),
         cycle_limit=_whole("cycle_limit", cycle_limit),
     )
-
-
-def _finite_end(args: dict[str, Any]) -> int:
-    cycles = _cycles(args["t_initial"], args["cycle_mul"], args["cycle_limit"])
-    return math.ceil(cycles[-1][0] + cycles[-1][1]) if cycles else 0
 
 
 # -- the schedulers ---------------------------------------------------------------------
@@ -344,42 +352,37 @@ def CosineLRScheduler(
     is ``join([linear(warmup_lr_init, lr, warmup_t), ...], [warmup_t])``; see the module doc
     for ``warmup_prefix``, ``lr``, ``steps_per_epoch`` and what is refused.
     """
-    _noise(noise_range_t)
-    _k_decay(k_decay)
-    flag("initialize", initialize)
-    epoch = _clock(t_in_epochs, steps_per_epoch)
+    k = _k_decay(k_decay)
     args = _cycle_args(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit)
-    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
-    base = _base(lr, args["lr_min"], init, w)
-    # SGDR's floor is not decayed; timm's lr_min is not either, but its peaks are: equal when either is trivial
-    restarts = args["lr_min"] == 0.0 or args["cycle_decay"] == 1.0 or args["cycle_limit"] == 1
+    c = _common(
+        lr=lr,
+        lr_min=args["lr_min"],
+        warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr_init,
+        warmup_prefix=warmup_prefix,
+        t_in_epochs=t_in_epochs,
+        steps_per_epoch=steps_per_epoch,
+        noise_range_t=noise_range_t,
+        initialize=initialize,
+    )
+    # SGDR's floor is not decayed; timm's lr_min is not either, but its peaks are: equal when either is trivial.
+    # SGDR has no k-decay: with k != 1 the cycles are written out.
+    restarts = (args["lr_min"] == 0.0 or args["cycle_decay"] == 1.0 or args["cycle_limit"] == 1) and (
+        k == 1.0 or args["cycle_limit"] <= 1
+    )
 
     def shape(peak: float, length: int, offset: int) -> Schedule:
-        if offset:
-            unsupported(
-                "warmup_prefix",
-                False,
-                why=f"the warmup ends {offset} steps into a cosine cycle, which would have to start part-way "
-                "through (lrkit cannot shift a cosine's clock yet); use warmup_prefix=True, t_in_epochs=True "
-                "with steps_per_epoch, or a warmup that ends at a cycle boundary",
-            )
-        return cosine(peak, length, floor=args["lr_min"])
+        # a clock that starts `offset` steps into the cycle (warmup_prefix=False): the cosine, shifted
+        piece = cosine(peak, length, floor=args["lr_min"], k=k)
+        return ahead(piece, offset) if offset else piece
 
-    def decay(shift: int) -> Schedule:
-        use_restarts = restarts and shift == 0
-        return _decay(shape, base=base, shift=shift, restarts=use_restarts, **args)
+    def decay(start: int) -> Schedule:
+        if restarts:  # SGDR on timm's global clock, seen from `start` on
+            sgdr = _decay(shape, base=c.base, restarts=True, **args)
+            return ahead(sgdr, start) if start else sgdr
+        return _decay(shape, base=c.base, shift=start, **args)
 
-    out = _assemble(
-        decay,
-        base=base,
-        warmup_t=w,
-        warmup_lr_init=init,
-        warmup_prefix=flag("warmup_prefix", warmup_prefix),
-        ramp_to_own_value=False,
-        epoch=epoch,
-        finite_end=_finite_end(args),
-    )
-    return _finish(out, lr)
+    return _build(decay, c)
 
 
 def PolyLRScheduler(
@@ -411,32 +414,31 @@ def PolyLRScheduler(
     ``((T - k) / T) ** power * (1 - u / (T - k)) ** power``, a polynomial of length
     ``T - k`` from the value at ``k``.  Warmup and the rest: as :func:`CosineLRScheduler`.
     """
-    _noise(noise_range_t)
-    _k_decay(k_decay)
-    flag("initialize", initialize)
-    epoch = _clock(t_in_epochs, steps_per_epoch)
+    k = _k_decay(k_decay)
     args = _cycle_args(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit)
     p = bounded("power", power, low=0, what_peer_does="timm accepts it: the LR rises past the peak")
-    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
-    base = _base(lr, args["lr_min"], init, w)
+    c = _common(
+        lr=lr,
+        lr_min=args["lr_min"],
+        warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr_init,
+        warmup_prefix=warmup_prefix,
+        t_in_epochs=t_in_epochs,
+        steps_per_epoch=steps_per_epoch,
+        noise_range_t=noise_range_t,
+        initialize=initialize,
+    )
     low = args["lr_min"]
 
     def shape(peak: float, length: int, offset: int) -> Schedule:
+        if k != 1.0:  # (t**k / T**k) does not restart as a shorter polynomial: shift the clock instead
+            piece = polynomial(peak, length, end_value=low, power=p, k=k)
+            return ahead(piece, offset) if offset else piece
         # the cycle seen from `offset` steps in: its value there, decaying over what is left
         start = lerp(low, peak, power_weight(offset / length, SCALAR, p))
         return polynomial(start, length - offset, end_value=low, power=p)
 
-    out = _assemble(
-        lambda shift: _decay(shape, base=base, shift=shift, **args),
-        base=base,
-        warmup_t=w,
-        warmup_lr_init=init,
-        warmup_prefix=flag("warmup_prefix", warmup_prefix),
-        ramp_to_own_value=False,
-        epoch=epoch,
-        finite_end=_finite_end(args),
-    )
-    return _finish(out, lr)
+    return _build(lambda shift: _decay(shape, base=c.base, shift=shift, **args), c)
 
 
 def TanhLRScheduler(
@@ -469,28 +471,24 @@ def TanhLRScheduler(
     value at ``warmup_t``.  A clock that starts ``k`` steps into a cycle is exact: the tanh's
     argument is affine, so it is ``tanh(peak, T - k, lower=lb + (ub - lb) * k / T, upper=ub)``.
     """
-    _noise(noise_range_t)
-    flag("initialize", initialize)
-    epoch = _clock(t_in_epochs, steps_per_epoch)
     args = _cycle_args(t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit)
     lower, upper = real("lb", lb), real("ub", ub)
-    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
-    base = _base(lr, args["lr_min"], init, w)
+    c = _common(
+        lr=lr,
+        lr_min=args["lr_min"],
+        warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr_init,
+        warmup_prefix=warmup_prefix,
+        t_in_epochs=t_in_epochs,
+        steps_per_epoch=steps_per_epoch,
+        noise_range_t=noise_range_t,
+        initialize=initialize,
+    )
 
     def shape(peak: float, length: int, offset: int) -> Schedule:
         return tanh(peak, length - offset, floor=args["lr_min"], lower=lerp(lower, upper, offset / length), upper=upper)
 
-    out = _assemble(
-        lambda shift: _decay(shape, base=base, shift=shift, **args),
-        base=base,
-        warmup_t=w,
-        warmup_lr_init=init,
-        warmup_prefix=flag("warmup_prefix", warmup_prefix),
-        ramp_to_own_value=True,
-        epoch=epoch,
-        finite_end=_finite_end(args),
-    )
-    return _finish(out, lr)
+    return _build(lambda shift: _decay(shape, base=c.base, shift=shift, **args), c, ramp_to_own_value=True)
 
 
 def StepLRScheduler(
@@ -516,35 +514,30 @@ def StepLRScheduler(
     ``join([constant(lr * r ** (W // d)), step(lr * r ** (W // d + 1), d, r)], [d - W % d])``.
     Per epoch, every duration is multiplied by ``steps_per_epoch``.
     """
-    _noise(noise_range_t)
-    flag("initialize", initialize)
-    epoch = _clock(t_in_epochs, steps_per_epoch)
     d = _whole("decay_t", decay_t, minimum=1)
     rate = bounded("decay_rate", decay_rate, low=0, high=1, what_peer_does="timm accepts it: the LR grows")
-    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
-    base = _base(lr, 0.0, init, w)
+    c = _common(
+        lr=lr,
+        lr_min=0.0,
+        warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr_init,
+        warmup_prefix=warmup_prefix,
+        t_in_epochs=t_in_epochs,
+        steps_per_epoch=steps_per_epoch,
+        noise_range_t=noise_range_t,
+        initialize=initialize,
+    )
 
-    def scaled(shift: int, unit: int) -> Schedule:
-        in_steps = step(base, d, rate)  # timm's decay on its own clock, in steps (or epochs)
+    def decay(shift: int) -> Schedule:
+        in_steps = step(c.base, d, rate)  # timm's decay on its own clock
         first = in_steps(shift)
         if shift % d == 0:
-            return step(first, d * unit, rate)
+            return step(first, d, rate)
         # the clock starts part-way through a period: hold its value until the next drop
         rest = d - shift % d
-        return join([constant(first), step(in_steps(shift + rest), d * unit, rate)], [rest * unit])
+        return join([constant(first), step(in_steps(shift + rest), d, rate)], [rest])
 
-    out = _assemble(
-        lambda shift: scaled(shift, 1),
-        base=base,
-        warmup_t=w,
-        warmup_lr_init=init,
-        warmup_prefix=flag("warmup_prefix", warmup_prefix),
-        ramp_to_own_value=False,
-        epoch=epoch,
-        finite_end=None,
-        scaled_decay=scaled,
-    )
-    return _finish(out, lr)
+    return _build(decay, c)
 
 
 def MultiStepLRScheduler(
@@ -570,33 +563,28 @@ def MultiStepLRScheduler(
     clock; without a warmup, a milestone at 0 or 1 takes effect at update 1 (update 0
     runs at the constructor's LR).  Per epoch, milestones are multiplied by ``steps_per_epoch``.
     """
-    _noise(noise_range_t)
-    flag("initialize", initialize)
-    epoch = _clock(t_in_epochs, steps_per_epoch)
     milestones = [_whole(f"decay_t[{i}]", m) for i, m in enumerate(sequence("decay_t", decay_t))]
     rate = bounded("decay_rate", decay_rate, low=0, high=1, what_peer_does="timm accepts it: the LR grows")
-    w, init = _whole("warmup_t", warmup_t), _lr("warmup_lr_init", warmup_lr_init)
-    base = _base(lr, 0.0, init, w)
+    c = _common(
+        lr=lr,
+        lr_min=0.0,
+        warmup_t=warmup_t,
+        warmup_lr_init=warmup_lr_init,
+        warmup_prefix=warmup_prefix,
+        t_in_epochs=t_in_epochs,
+        steps_per_epoch=steps_per_epoch,
+        noise_range_t=noise_range_t,
+        initialize=initialize,
+    )
     early = [max(m - 1, 0) for m in milestones]  # timm's bisect_right(decay_t, t + 1)
     if early != sorted(early):
         unsupported("decay_t", milestones, why="timm assumes sorted milestones (its bisect); sort them")
 
-    def scaled(shift: int, unit: int) -> Schedule:
+    def decay(shift: int) -> Schedule:
         passed = sum(1 for m in early if m <= shift)
-        return multistep(base * rate**passed, [(m - shift) * unit for m in early if m > shift], rate)
+        return multistep(c.base * rate**passed, [m - shift for m in early if m > shift], rate)
 
-    out = _assemble(
-        lambda shift: scaled(shift, 1),
-        base=base,
-        warmup_t=w,
-        warmup_lr_init=init,
-        warmup_prefix=flag("warmup_prefix", warmup_prefix),
-        ramp_to_own_value=False,
-        epoch=epoch,
-        finite_end=None,
-        scaled_decay=scaled,
-    )
-    return _finish(out, lr)
+    return _build(decay, c)
 
 
 _SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "poly")

@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..base import Schedule
-from ..composition import join, multiplier, product, scale, warmup
+from ..composition import join, multiplier, product, remap, scale, warmup
 from ..schedules import (
     constant,
     cosine,
@@ -56,7 +56,7 @@ from ..schedules import (
     polynomial,
     step,
 )
-from ..validators import bounded, choice, compare, real, sequence, unsupported, whole_steps
+from ..validators import bounded, choice, compare, real, sequence, whole_steps
 
 __all__ = [
     "ChainedScheduler",
@@ -346,34 +346,23 @@ def CyclicLR_momentum(
     base_momentum: float = 0.8,
     max_momentum: float = 0.9,
 ) -> Schedule:
-    """The momentum (or ``betas[0]``) torch ``CyclicLR`` sets: the LR's triangle, upside down.
+    """The momentum (or ``betas[0]``) torch ``CyclicLR`` sets: the LR's cycle, upside down.
 
-    ``max_momentum - (max_momentum - base_momentum) * scale``: ``max_momentum``
-    at every cycle start, ``base_momentum`` at the LR's peak.  Takes
-    ``CyclicLR``'s arguments (the LR ones are ignored) so the same keyword
-    dict builds both.  Maps to ``lrkit.join([linear(max_m, base_m, up),
-    cyclic(base_m, max_m, down, up)], [up])``: a ramp down to the first peak,
-    then lrkit's cycle started at its low point.  Drive it with
+    ``max_momentum - (max_momentum - base_momentum) * scale * amp`` (``scale`` and
+    ``amp`` as in :func:`CyclicLR`, every mode): ``max_momentum`` at every cycle
+    start, ``base_momentum`` at the first peak; ``triangular2`` and ``exp_range``
+    shrink the swing towards ``max_momentum``.  Takes ``CyclicLR``'s arguments (the
+    LR ones are ignored) so the same keyword dict builds both.  Maps to
+    ``lrkit.remap(cyclic(0.0, 1.0, up, down, mode, gamma), max_momentum,
+    base_momentum)``: the cycle's weight, mapped onto the falling range.  Drive it with
     ``lrkit.torch.Scheduler(opt, value=m, hyperparam="momentum")`` (SGD) or
     ``hyperparam="betas[0]"`` (Adam).
-
-    Difference: only ``mode="triangular"``: the other modes shrink the
-    amplitude towards ``max_momentum``, a reflected cycle lrkit's ``cyclic``
-    cannot express (``ValueError``).
     """
-    up, down, m, _ = _cyclic_args(step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
-    if m != "triangular":
-        unsupported(
-            "mode",
-            m,
-            why="its momentum cycle shrinks towards max_momentum, a reflected cycle that lrkit.cyclic cannot "
-            "express exactly; only mode='triangular' has a momentum schedule",
-        )
+    up, down, m, g = _cyclic_args(step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
     low = bounded("base_momentum", base_momentum, low=0, high=1, what_peer_does="momentum outside [0, 1]")
     high = bounded("max_momentum", max_momentum, low=0, high=1, what_peer_does="momentum outside [0, 1]")
     compare("max_momentum", high, ">=", low, bound_name="base_momentum", what_peer_does="torch cycles upside down")
-    down_steps = up if down is None else down
-    return join([linear(high, low, up), cyclic(low, high, down_steps, up)], [up])
+    return remap(cyclic(0.0, 1.0, up, down, m, g), high, low)
 
 
 def _one_cycle_total(total_steps: Any, epochs: Any, steps_per_epoch: Any) -> int:

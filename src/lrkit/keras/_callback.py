@@ -6,15 +6,23 @@ monitored metric to an :class:`lrkit.Plateau` (the rule, written once in the
 core) and the optimizer's :class:`~lrkit.keras.LearningRateSchedule` multiplies
 ``s(step)`` by the plateau's ``scale``.  The plateau travels with the schedule,
 so its state is in the model's config and ``model.save`` keeps it.
+
+Weights-only checkpoints (``save_weights``, ``ModelCheckpoint(save_weights_only=True)``,
+``BackupAndRestore``) hold variables only, and Keras gives an optimizer's schedule
+no place among them: for those, ``backup_path=`` keeps the plateau in a JSON file
+of its own, written at every epoch end and read back when training begins.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from typing import Any
 
 import keras
 
+from lrkit._files import atomic_write
 from lrkit.plateau import Plateau
 
 from ._schedule import LearningRateSchedule
@@ -59,9 +67,17 @@ class PlateauCallback(keras.callbacks.Callback):
             configuration, the saved state).  With equal configurations the saved
             state is resumed.
         verbose: print a line when the scale is lowered.
+        backup_path: a JSON file for the plateau's configuration and state,
+            rewritten (atomically) at the end of every epoch and resumed from at
+            the beginning of training when it exists (a different configuration
+            follows ``on_mismatch``).  For resumes from weights-only checkpoints,
+            e.g. ``os.path.join(backup_dir, "lrkit_plateau.json")`` with
+            ``keras.callbacks.BackupAndRestore(backup_dir)``, which deletes it
+            with the rest of its directory when training completes.
 
     Its ``plateau`` holds the live state; it is also in the schedule's
-    ``get_config()``, hence in every ``model.save`` / ``ModelCheckpoint`` file.
+    ``get_config()``, hence in every ``model.save`` / full-model ``ModelCheckpoint``
+    file (not in weights-only ones: see ``backup_path``).
     """
 
     def __init__(
@@ -71,6 +87,7 @@ class PlateauCallback(keras.callbacks.Callback):
         *,
         on_mismatch: str = "raise",
         verbose: int = 0,
+        backup_path: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
         if plateau is None:
@@ -81,33 +98,57 @@ class PlateauCallback(keras.callbacks.Callback):
             raise TypeError(f"monitor must be the name of a logged metric, got {monitor!r}")
         if on_mismatch not in _ON_MISMATCH:
             raise ValueError(f"on_mismatch must be one of {', '.join(map(repr, _ON_MISMATCH))}, got {on_mismatch!r}")
+        if backup_path is not None and not isinstance(backup_path, (str, os.PathLike)):
+            raise TypeError(f"backup_path must be a file path or None, got {backup_path!r}")
         self.plateau = plateau
         self.monitor = monitor
         self.on_mismatch = on_mismatch
         self.verbose = verbose
+        self.backup_path = backup_path
+
+    def _resume(self, saved: Plateau, where: str) -> None:
+        """Continue from a saved plateau: its state, or itself, as ``on_mismatch`` says."""
+        if saved.config() == self.plateau.config() or self.on_mismatch == "override":
+            self.plateau.load_state(saved.state())
+        elif self.on_mismatch == "checkpoint":
+            self.plateau = saved
+        else:
+            raise ValueError(
+                f"the {where} carries a plateau configured differently from this callback's:\n"
+                f"  checkpoint:  {saved!r}\n  callback:    {self.plateau!r}\n"
+                "pass on_mismatch='checkpoint' to continue with the saved plateau, or on_mismatch='override' "
+                "to use this callback's configuration with the saved state"
+            )
 
     def _bind(self) -> LearningRateSchedule:
         schedule = _schedule_of(self.model)
         saved = schedule.plateau
         if saved is not None and saved is not self.plateau:
             # The schedule came from a checkpoint with its plateau: resume it.
-            if saved.config() == self.plateau.config() or self.on_mismatch == "override":
-                self.plateau.load_state(saved.state())
-            elif self.on_mismatch == "checkpoint":
-                self.plateau = saved
-            else:
-                raise ValueError(
-                    "the optimizer's schedule carries a plateau configured differently from this callback's:\n"
-                    f"  checkpoint:  {saved!r}\n  callback:    {self.plateau!r}\n"
-                    "pass on_mismatch='checkpoint' to continue with the saved plateau, or on_mismatch='override' "
-                    "to use this callback's configuration with the saved state"
-                )
+            self._resume(saved, "optimizer's schedule")
         if schedule.plateau is not self.plateau:
             schedule._attach_plateau(self.plateau)
         return schedule
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._bind()
+        if self.backup_path is not None and os.path.exists(self.backup_path):
+            # Newer than any plateau in the model's config: it was written at the last epoch end.
+            with open(self.backup_path, encoding="utf-8") as f:
+                data = json.load(f)
+            if not isinstance(data, dict) or set(data) != {"config", "state"}:
+                raise ValueError(f"backup_path {os.fspath(self.backup_path)!r} holds no saved plateau, got {data!r}")
+            saved = Plateau.from_config(data["config"])
+            saved.load_state(data["state"])
+            self._resume(saved, f"backup file {os.fspath(self.backup_path)!r}")
+            self._sync()
+
+    def _sync(self) -> None:
+        """Bring the plateau's scale to the variable the compiled step reads."""
+        if self._bind().sync_scale() and keras.backend.backend() == "jax":
+            # A jitted jax step holds the values of variables it does not own as constants
+            # (the scale is not among the model's or optimizer's variables): retrace it.
+            self.model.make_train_function(force=True)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs if logs is not None else {}
@@ -120,11 +161,11 @@ class PlateauCallback(keras.callbacks.Callback):
             )
             return
         reduced = self.plateau.update(metric)
-        schedule = self._bind()
-        if schedule.sync_scale() and keras.backend.backend() == "jax":
-            # A jitted jax step holds the values of variables it does not own as constants
-            # (the scale is not among the model's or optimizer's variables): retrace it.
-            self.model.make_train_function(force=True)
+        if self.backup_path is not None:
+            # Its directory may not exist yet (BackupAndRestore creates its own at its first save).
+            os.makedirs(os.path.dirname(os.path.abspath(self.backup_path)), exist_ok=True)
+            atomic_write(self.backup_path, json.dumps(self.get_state()))
+        self._sync()
         if reduced and self.verbose:
             print(f"\nEpoch {epoch + 1}: PlateauCallback reduced the LR scale to {self.plateau.scale:.6g}.")
 

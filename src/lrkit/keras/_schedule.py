@@ -26,13 +26,15 @@ _LR_DTYPE = "float32"
 _SUPPORTED_BACKENDS = ("jax", "torch")
 
 
-def _as_schedule(obj: Any, *, total_steps: int | None = None, steps_per_epoch: int | None = None) -> Schedule:
+def _as_schedule(
+    obj: Any, *, key: str | None = None, total_steps: int | None = None, steps_per_epoch: int | None = None
+) -> Schedule:
     """A resolved learning-rate schedule from anything :func:`lrkit.as_schedule` takes.
 
     A :func:`lrkit.multiplier` is refused: Keras' ``learning_rate`` is the LR
     itself, and a factor peaking at 1.0 would silently train at LR 1.0.
     """
-    schedule = lrkit.as_schedule(obj, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
+    schedule = lrkit.as_schedule(obj, key=key, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     if not schedule.is_resolved:
         schedule = schedule.resolve(total_steps=total_steps, steps_per_epoch=steps_per_epoch)
     if schedule.is_multiplier:
@@ -66,8 +68,11 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
     and ``iterations`` counts from 0, the same clock as lrkit's.
 
     Args:
-        schedule: an lrkit ``Schedule``, spec text (``lrkit.parse``) or a
-            ``to_dict()`` mapping (``lrkit.from_dict``).
+        schedule: anything :func:`lrkit.as_schedule` takes: an lrkit ``Schedule``,
+            spec text (``lrkit.parse``), a ``to_dict()`` mapping (``lrkit.from_dict``)
+            or the path of a ``.json``/``.yaml``/``.toml`` file.
+        key: a dotted path that picks the schedule inside a larger config
+            mapping or file (``"optim.lr_schedule"``), as in ``lrkit.as_schedule``.
         total_steps: resolves durations in percent (``'10%'``), at construction.
         steps_per_epoch: resolves durations in epochs (``'5ep'``), at construction:
             optimizer steps per epoch as Keras counts them (batches, also with
@@ -87,6 +92,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self,
         schedule: Any,
         *,
+        key: str | None = None,
         total_steps: int | None = None,
         steps_per_epoch: int | None = None,
         plateau: Any = None,
@@ -96,7 +102,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
             raise ValueError(
                 f"lrkit.keras supports Keras' {', '.join(_SUPPORTED_BACKENDS)} backends, got KERAS_BACKEND={backend!r}"
             )
-        self.schedule: Schedule = _as_schedule(schedule, total_steps=total_steps, steps_per_epoch=steps_per_epoch)
+        self.schedule: Schedule = _as_schedule(
+            schedule, key=key, total_steps=total_steps, steps_per_epoch=steps_per_epoch
+        )
         self.plateau: Plateau | None = None
         self._scale: Any = None
         self._synced_scale = 1.0
@@ -153,8 +161,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LearningRateSchedule:
+        """The inverse of :meth:`get_config`; a bare ``Schedule.to_dict()`` mapping is taken too."""
+        if isinstance(config, Mapping) and "type" in config and "schedule" not in config:
+            return cls(config)  # the lrkit mapping itself: from_config(s.to_dict())
         if not isinstance(config, Mapping) or "schedule" not in config:
-            raise ValueError(f"config must be a dict with a 'schedule' key (get_config()'s output), got {config!r}")
+            raise ValueError(
+                "config must be get_config()'s output, a dict with a 'schedule' key, or a Schedule.to_dict() "
+                f"mapping, got {config!r}"
+            )
         unknown = sorted(set(config) - {"schedule", "plateau"})
         if unknown:
             raise ValueError(

@@ -10,10 +10,11 @@ re-implements a formula.
 * ``Scheduler(opt, lr=s)``: the LR *is* ``s(t)`` (``value=s`` for any hyperparameter).
 * ``t`` is the number of optimizer updates applied (an AMP update skipped by
   ``GradScaler`` is not one, with fused optimizers too).  After construction
-  the groups hold the values of step 0.  An optimizer step pre-hook writes the
-  values of ``t`` before every update, so update ``k`` runs at ``base * s(k)``
-  whether ``step()`` is called once per update, per epoch, twice or never;
-  ``step()`` brings the groups and ``get_last_lr()`` up to date between updates.
+  the groups hold the values of step 0.  An optimizer step post-hook counts
+  each update applied and writes the values of the next one right away, so
+  update ``k`` runs at ``base * s(k)`` whether ``step()`` is called once per
+  update, per epoch, twice or never; ``step()`` brings ``get_last_lr()`` up to
+  date (torch's meaning: until ``step()``, the values of the last update).
 * ``state_dict()`` is plain data (the step, the schedules as dicts, the base
   values): it loads with ``torch.load(weights_only=True)`` and its size does not
   depend on the step.
@@ -28,7 +29,8 @@ Layout (one job per module): ``_modes`` (factor/lr/value arguments, binding
 schedules to groups), ``_slots`` (reading and writing a group's value: float,
 tensor, tuple element), ``_scheduler`` (the class and its hot path ``step()``),
 ``_checkpoint`` (state dicts and the mismatch policy), ``_hooks`` (the optimizer
-hooks: update counting, the pre-step write, AMP skips), ``_seed`` (the ``WarmupMultiStepLR`` drop-in).
+hook: update counting, the write-ahead, AMP skips), ``_plan`` (the per-update step generated once per
+plan), ``_seed`` (the ``WarmupMultiStepLR`` drop-in).
 """
 
 from __future__ import annotations

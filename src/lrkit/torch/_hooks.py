@@ -1,16 +1,27 @@
 """The optimizer hooks a :class:`~lrkit.torch.Scheduler` registers.
 
-With ``count="updates"`` (the default) one :class:`UpdateHooks` object is both
+With ``count="updates"`` (the default) one optimizer step **post**-hook does
+the per-update work, once an update has really been applied:
 
-* a step **post**-hook that counts the updates really applied (``updates``), and
-* a step **pre**-hook that writes the values of step ``updates`` just before the
-  update runs, so the update uses ``base * s(updates applied)`` whether the
-  loop calls ``Scheduler.step()`` once per update, once per epoch, twice, or never.
+* it counts the update (``UpdateHooks.updates``, the scheduler's clock), and
+* it writes the values of the next update, ``base * s(updates applied)``,
+  right away ("write-ahead"), so every update runs at the values of its own
+  step whether the loop calls ``Scheduler.step()`` once per update, once per
+  epoch, twice, or never.  ``step()`` then only finds them written.
 
-Skipped updates are not counted:
+Every other way the values can go stale writes them at once instead of
+waiting for a pre-hook: construction, :meth:`~Scheduler.set_step`, a resume
+(``load_state_dict``, and ``Optimizer.load_state_dict`` through
+:class:`Reapply`), :meth:`~Scheduler.report`, and ``add_param_group`` (see
+:func:`watch_add_param_group`).  One hook per update instead of a pre-hook and
+a post-hook halves what torch's hook loop costs lrkit (issue 13); a step
+pre-hook is only registered when an added group has no schedule, to refuse
+the update before it runs.
+
+Updates that are not updates are not counted:
 
 * an AMP step skipped by ``torch.amp.GradScaler`` on a plain optimizer never
-  calls ``optimizer.step()``, so neither hook runs;
+  calls ``optimizer.step()``, so the hook does not run;
 * a *fused* optimizer (``AdamW(fused=True)``, ``SGD(fused=True)``, which set
   ``_step_supports_amp_scaling``) is always called by ``GradScaler.step``: the
   scaler sets ``optimizer.found_inf`` (a one-element tensor, the sum of the
@@ -18,10 +29,12 @@ Skipped updates are not counted:
   non-zero.  The attribute exists until ``optimizer.step()`` returns, so the
   post-hook reads it.  Reading it is a host sync (free on the CPU; on CUDA it
   waits for the unscale kernels, as the non-fused ``GradScaler`` path already
-  does for every step).
+  does for every step);
+* the fake step of ``torch.distributed.checkpoint``'s ``_init_optim_state``
+  (see :func:`is_state_init_step`), which runs with every ``lr`` set to 0.
 
-Both hooks are hidden from ``torch.compile``: while dynamo traces or watches
-frames, they run their body through ``torch.compiler.disable``.  They read and bump Python
+The hook is hidden from ``torch.compile``: while dynamo traces or watches
+frames, it runs its body through ``torch.compiler.disable``.  It reads and bumps Python
 ints, which dynamo would otherwise guard on and recompile the optimizer step
 for at every update.  The price is a graph break in torch's hook loop, so dynamo
 runs that thin wrapper eagerly and compiles the optimizer's own ``step`` frame
@@ -33,10 +46,10 @@ from __future__ import annotations
 import functools
 import sys
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import torch
-from torch.compiler import is_compiling
 from torch.optim import Optimizer
 
 if TYPE_CHECKING:
@@ -49,6 +62,14 @@ except ImportError:  # pragma: no cover - another torch: always take the safe (d
 
     def _eval_frame_callback() -> Any:
         return True
+
+
+try:  # dynamo never traces a skipped function's own frame (no wrapper, no cost in eager code)
+    from torch._dynamo.decorators import skip as _dynamo_skip
+except ImportError:  # pragma: no cover - another torch: the frame-callback test alone decides
+
+    def _dynamo_skip(fn: Any) -> Any:
+        return fn
 
 
 def dynamo_watching() -> bool:
@@ -87,13 +108,14 @@ def is_state_init_step(optimizer: Optimizer) -> bool:
     ``get_state_dict``/``set_state_dict`` (FSDP2, distributed checkpoints) give
     an optimizer with no state zero gradients and ``lr=0`` and call
     ``optimizer.step()`` to create its state: not an update of the model, so it
-    must neither count nor get the schedule's LR (AdamW's decoupled weight
-    decay would then move the weights).  Only looked for while the optimizer
-    has no state (its first step, or every step of a stateless optimizer), by
-    looking a few frames up: the hooks, torch's hook-calling wrapper, its caller.
+    must not count (and the values are not written: DCP restores its own
+    afterwards).  Only looked for when the first group's ``lr`` is 0 and is
+    not the object seen after the previous update, by looking a few frames up:
+    the hook (and ``torch.compiler.disable``'s wrapper), torch's hook-calling
+    wrapper, its caller.
     """
     frame: Any = sys._getframe(1)
-    for _ in range(8):
+    for _ in range(12):
         if frame is None:
             return False
         if frame.f_code.co_name == "_init_optim_state":
@@ -103,79 +125,128 @@ def is_state_init_step(optimizer: Optimizer) -> bool:
 
 
 class UpdateHooks:
-    """Count applied updates (post-hook) and write the current step's values before each update (pre-hook).
+    """The clock of ``count="updates"`` and the post-hook that advances it (see the module docstring).
 
-    ``updates`` is the scheduler's clock under ``count="updates"``.  A weak
+    ``updates`` is the number of optimizer updates applied.  ``after`` is the
+    generic step post-hook, a plain function (no bound method to create per
+    call); the scheduler may :meth:`install` a faster one specialised to its
+    plan (``Scheduler._plan``), which hands every unusual update back to
+    :meth:`_after`.  The hooks hold this object and, through it, a weak
     reference to the scheduler, so the optimizer does not keep a discarded
     scheduler alive.
     """
 
-    __slots__ = ("_ignore", "_ref", "updates")
+    __slots__ = ("_handle", "_ref", "after", "seen_lr", "updates")
 
     def __init__(self, scheduler: Scheduler, updates: int) -> None:
         self._ref = weakref.ref(scheduler)
         self.updates = updates
-        self._ignore = False  # the step in progress is not an update (see is_state_init_step)
+        # The first group's "lr" object as left after the last update: while it is still there, nobody (DCP's
+        # state-init step) replaced it, and the zero-LR check is skipped.  A tensor LR is written in place, so
+        # it stays the same object.
+        self.seen_lr: Any = None
+        self.after = self._make_after()
+        self._handle: Any = None
 
-    def before(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
-        if is_compiling() or _eval_frame_callback() is not None:  # dynamo_watching(), inlined: hot path
-            self._before_hidden(optimizer)  # see the module docstring
-        else:
-            self._before(optimizer)
+    def install(self, hook: Callable[[Optimizer, Any, Any], None] | None) -> None:
+        """Make ``hook`` (or the generic ``after`` for None) the registered post-hook, in the same place.
 
-    def after(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
-        if is_compiling() or _eval_frame_callback() is not None:
-            self._after_hidden(optimizer)
-        else:
-            self._after(optimizer)
+        The handle's dict entry is replaced, so the hook keeps its position
+        among the optimizer's post-hooks; if torch's layout differs, the
+        generic hook stays (always correct, only slower).
+        """
+        handle = self._handle
+        hooks_dict = None if handle is None else handle.hooks_dict_ref()
+        if hooks_dict is not None and handle.id in hooks_dict:
+            hooks_dict[handle.id] = self.after if hook is None else hook
 
-    def _before(self, optimizer: Optimizer) -> None:
-        # DCP's state-init step sets every lr to 0 first: that cheap test keeps a stateless optimizer (plain SGD,
-        # whose state stays empty) from walking the stack at every update.
-        if not optimizer.state and lr_is_zero(optimizer) and is_state_init_step(optimizer):
-            self._ignore = True
-            return
-        sched = self._ref()
-        # Nothing to do in a loop that calls step() after every update (the values of step `updates` are
-        # already in the groups): two int compares and a len() per update.
-        if sched is not None and (
-            sched.last_epoch != self.updates or len(optimizer.param_groups) != len(sched.schedules)
-        ):
-            sched._write_current()
+    def _make_after(self) -> Callable[[Optimizer, Any, Any], None]:
+        hooks = self
+        callback = _eval_frame_callback
+
+        # Skipped by dynamo, so dynamo never traces this frame symbolically: a compiled optimizer step graph-breaks
+        # at the call and runs it eagerly, with dynamo's frame callback installed, which the test below sees.  So
+        # plain eager code pays one C call here, not torch.compiler.is_compiling() (a Python call) on top.
+        @_dynamo_skip
+        def after(optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+            if callback() is not None:  # dynamo is watching frames: hide the body, see the module docstring
+                hooks._after_hidden(optimizer)
+            else:
+                hooks._after(optimizer)
+
+        return after
 
     def _after(self, optimizer: Optimizer) -> None:
-        if self._ignore:
-            self._ignore = False
-        elif getattr(optimizer, "found_inf", None) is None or not update_was_skipped(optimizer):
-            self.updates += 1
+        groups = optimizer.param_groups
+        lr = groups[0].get("lr") if groups else None
+        if lr is not self.seen_lr and lr_is_zero(optimizer) and is_state_init_step(optimizer):
+            return  # DCP's fake step: not an update
+        found_inf = optimizer.__dict__.get("found_inf")  # an instance attribute set by GradScaler.step
+        if found_inf is not None and bool(found_inf):
+            return  # a fused kernel skipped this update (AMP)
+        t = self.updates + 1
+        self.updates = t
+        sched = self._ref()
+        if sched is not None and sched._device_step is None:  # the on-device counter owns the values (device_step)
+            sched._write_ahead(t)
+            groups = optimizer.param_groups
+        self.seen_lr = groups[0].get("lr") if groups else None
 
     # torch.compiler.disable costs about 1 µs per call in plain eager code (it swaps dynamo's frame
-    # callback), so the hooks only go through it when dynamo is tracing or watching frames.
-    @torch.compiler.disable
-    def _before_hidden(self, optimizer: Optimizer) -> None:
-        self._before(optimizer)
-
+    # callback), so the hook only goes through it when dynamo is tracing or watching frames.
     @torch.compiler.disable
     def _after_hidden(self, optimizer: Optimizer) -> None:
         self._after(optimizer)
 
 
 def register_update_hooks(optimizer: Optimizer, hooks: UpdateHooks) -> list[Any]:
-    """Register ``hooks`` on ``optimizer``; the pre-hook goes first among the optimizer's own pre-hooks.
+    """Register the post-hook of ``hooks`` on ``optimizer``; returns its handle in a list."""
+    hooks._handle = optimizer.register_step_post_hook(hooks.after)
+    return [hooks._handle]
 
-    First, so that other pre-hooks (loggers, LR recorders, a second lrkit
-    scheduler driving another hyperparameter) see the values this update uses.
-    Torch has no ``prepend=`` for step pre-hooks; the hooks live in an ordered
-    dict keyed by the handle's id, so moving the entry to the front is the same
-    thing.  If torch's layout changes, the hook simply stays last.
+
+def hidden_from_dynamo(hook: Callable[..., Any]) -> Callable[..., Any]:
+    """``hook`` skipped by dynamo (its own frame is never traced; no wrapper, so no cost in eager code)."""
+    return _dynamo_skip(hook)  # type: ignore[no-any-return]
+
+
+def dynamo_callback() -> Callable[[], Any]:
+    """The C function whose result is not None while dynamo watches frames (see :func:`dynamo_watching`)."""
+    return _eval_frame_callback
+
+
+def register_first_pre_hook(optimizer: Optimizer, hook: Callable[[Optimizer, Any, Any], None]) -> Any:
+    """Register a step pre-hook that runs before the optimizer's other pre-hooks; returns its handle.
+
+    First, so that other pre-hooks (loggers, LR recorders) never see an update
+    that lrkit refuses.  Torch has no ``prepend=`` for step pre-hooks; the
+    hooks live in an ordered dict keyed by the handle's id, so moving the
+    entry to the front is the same thing.  If torch's layout changes, the hook
+    simply stays last.
     """
-    handles = [optimizer.register_step_pre_hook(hooks.before), optimizer.register_step_post_hook(hooks.after)]
+    handle = optimizer.register_step_pre_hook(hook)
     pre_hooks = getattr(optimizer, "_optimizer_step_pre_hooks", None)
     try:
-        pre_hooks.move_to_end(handles[0].id, last=False)  # type: ignore[union-attr]
+        pre_hooks.move_to_end(handle.id, last=False)  # type: ignore[union-attr]
     except (AttributeError, KeyError):
         pass
-    return handles
+    return handle
+
+
+class RefuseUnscheduledGroups:
+    """Step pre-hook registered when ``add_param_group`` added a group that has no schedule.
+
+    It raises the ``ValueError`` naming the group before every update, so no
+    update runs at an unscheduled value.  A weak reference to the scheduler.
+    """
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self._ref = weakref.ref(scheduler)
+
+    def __call__(self, optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+        sched = self._ref()
+        if sched is not None:
+            sched._sync_groups()
 
 
 class Reapply:
@@ -198,13 +269,14 @@ class Reapply:
 
 
 def watch_add_param_group(optimizer: Optimizer, scheduler: Scheduler) -> None:
-    """Make ``optimizer.add_param_group`` turn off the scheduler's one-group fast path.
+    """Make ``optimizer.add_param_group`` tell the scheduler (:meth:`Scheduler._group_added`).
 
     Torch has no hook for added groups.  Wrapping the method on this
     optimizer instance (as torch's own ``LRScheduler`` wraps ``step``) keeps
-    the check out of ``step()``: the next ``step()`` then takes the general
-    path, which schedules the new group.  Wrappers chain, so several
-    schedulers on one optimizer (LR and momentum) each see the new group.
+    the check out of the per-update path: the scheduler schedules the new
+    group at once (``count="updates"``: it writes its value before the next
+    update) or at the next ``step()``.  Wrappers chain, so several schedulers
+    on one optimizer (LR and momentum) each see the new group.
     """
     original = optimizer.add_param_group
     ref = weakref.ref(scheduler)
@@ -214,6 +286,6 @@ def watch_add_param_group(optimizer: Optimizer, scheduler: Scheduler) -> None:
         original(param_group)
         sched = ref()
         if sched is not None:
-            sched._fast = None
+            sched._group_added()
 
     optimizer.add_param_group = add_param_group  # type: ignore[method-assign]

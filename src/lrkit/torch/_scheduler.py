@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
@@ -27,8 +27,18 @@ from lrkit.validators import choice
 
 from . import _checkpoint
 from ._checkpoint import MISMATCH_POLICIES
-from ._hooks import Reapply, UpdateHooks, register_update_hooks, watch_add_param_group
+from ._hooks import (
+    Reapply,
+    RefuseUnscheduledGroups,
+    UpdateHooks,
+    dynamo_callback,
+    hidden_from_dynamo,
+    register_first_pre_hook,
+    register_update_hooks,
+    watch_add_param_group,
+)
 from ._modes import COUNT_MODES, bind, mode_of, pick_argument
+from ._plan import generate
 from ._slots import Slot
 
 CONTAINER_MESSAGE = (
@@ -78,8 +88,8 @@ class Scheduler(LRScheduler):
         count: ``"updates"`` (default): the clock is the number of optimizer
             updates applied, counted by an optimizer step post-hook (an AMP
             update skipped by ``GradScaler``, fused optimizers included, is not
-            counted), and a step pre-hook writes ``base * s(updates applied)``
-            before every update, so the LRs are exact whether ``step()`` is
+            counted), which then writes ``base * s(updates applied)`` for the
+            next update at once, so the LRs are exact whether ``step()`` is
             called once per update, per micro-batch, per epoch, twice or never.
             ``"calls"``: every ``step()`` advances one step and no hook is
             registered (torch's behaviour, for epoch-based schedules).
@@ -133,8 +143,9 @@ class Scheduler(LRScheduler):
         self.on_mismatch = choice("on_mismatch", on_mismatch, MISMATCH_POLICIES)
         if plateau is not None and not isinstance(plateau, Plateau):
             raise TypeError(f"plateau must be an lrkit.Plateau, got {plateau!r}")
-        self.plateau = plateau
+        self._plateau = plateau
         self.optimizer = optimizer
+        self._write: Callable[[int], list[float] | None] | None = None
         groups = optimizer.param_groups
         for i, group in enumerate(groups):
             slot.check(i, group)
@@ -155,12 +166,19 @@ class Scheduler(LRScheduler):
 
         self._device_step: torch.Tensor | None = None
         self._warned_idle = False
+        self._idle_checked = False  # no idle warning can come until the clock is moved again (see step())
         self._step_count = 1
         # last_epoch: the step whose values are in the groups (torch's name).  Under count="updates" the clock
-        # is self._tracker.updates (updates applied); step() and the pre-hook bring last_epoch up to it.
+        # is self._tracker.updates (updates applied); the post-hook brings last_epoch up to it after each update.
         self.last_epoch = int(last_epoch) + 1
+        self._seen = self.last_epoch  # the clock at the last step() that moved (count="updates")
         self._idle_origin = self.last_epoch  # the clock when the scheduler was built or last moved (idle warning)
+        # _written: the values in the groups.  _last_lr (get_last_lr()): torch's meaning, the values step() last
+        # brought the groups to; after an update and before step() they are the values that update used, though
+        # the post-hook has already written the next ones (HF's Trainer logs get_last_lr() there).
         self._last_lr: list[float] = []
+        self._written: list[float] = []
+        self._refuse_handle: Any = None
 
         self._tracker: UpdateHooks | None = None
         self._handles: list[Any] = []
@@ -175,6 +193,7 @@ class Scheduler(LRScheduler):
                 ) from None
         self._handles.append(optimizer.register_load_state_dict_post_hook(Reapply(self)))
         watch_add_param_group(optimizer, self)
+        self._plan()  # again, now that the post-hook exists: install its fast version
         self._apply(self.last_epoch)
 
     # -- groups and bases ------------------------------------------------------------------
@@ -212,6 +231,24 @@ class Scheduler(LRScheduler):
         new_bases = [slot.read_base(g) if self.mode == "factor" else 1.0 for g in groups[known:]]
         self._set_bases([*self._bases[:known], *new_bases])
 
+    def _group_added(self) -> None:
+        """``optimizer.add_param_group()`` ran (see ``_hooks.watch_add_param_group``).
+
+        ``count="updates"``: schedule the new group and write its value now,
+        before the next update (which the post-hook would otherwise only follow).
+        A group that has no schedule (one schedule per group) is refused before
+        every update by a step pre-hook, and by :meth:`step`/:meth:`values_at`.
+        ``count="calls"``: the next :meth:`step` schedules it (torch's timing).
+        """
+        if self._tracker is None or self._device_step is not None:
+            return
+        try:
+            self._apply(self.last_epoch)
+        except ValueError:
+            if self._refuse_handle is None:
+                self._refuse_handle = register_first_pre_hook(self.optimizer, RefuseUnscheduledGroups(self))
+                self._handles.append(self._refuse_handle)
+
     def _refresh_bases(self) -> None:
         # The optimizer's checkpoint carries the initial values; follow them, as a scheduler built after
         # optimizer.load_state_dict() would (torch's setdefault('initial_lr') rule).
@@ -228,25 +265,162 @@ class Scheduler(LRScheduler):
         # Each schedule's formula compiled once to a function of a float step (Schedule.scalar_function);
         # groups sharing a schedule share the function, and _apply evaluates it once per step.
         self._evals = [s.scalar_function() for s in self.schedules]
-        self._fast: tuple[Any, float, str] | None = None
-        one_group = len(self._evals) == 1 and len(self.optimizer.param_groups) == 1
-        if one_group and self._slot.index is None and self.plateau is None:
-            self._fast = (self._evals[0], self._scales[0], self._slot.key)
-        # Every group on one shared schedule, a plain key (not betas[i]): evaluate once, then one multiply and one
-        # dict write per group (the common multi-group case: layer-wise LR decay, no-decay groups).
-        shared = len(set(self._evals)) == 1 and self._slot.index is None
-        self._shared: tuple[Any, str] | None = (self._evals[0], self._slot.key) if shared else None
+        self._plan()
+
+    @property
+    def plateau(self) -> Plateau | None:
+        """The :class:`~lrkit.Plateau` multiplier, or None.  Setting it rewrites nothing until the next write."""
+        return self._plateau
+
+    @plateau.setter
+    def plateau(self, plateau: Plateau | None) -> None:
+        if plateau is not None and not isinstance(plateau, Plateau):
+            raise TypeError(f"plateau must be an lrkit.Plateau, got {plateau!r}")
+        self._plateau = plateau
+        if hasattr(self, "_evals"):  # not during construction (_set_bases plans then)
+            self._plan()
+
+    def _plan(self) -> None:
+        """Build ``self._write``, the hot path's writer, once per change of schedules, bases or plateau.
+
+        The common case is every group on one schedule at a plain key (``"lr"``,
+        not ``"betas[1]"``): one layer-wise LR decay, no-decay groups, or just
+        one group.  ``_write(t)`` then evaluates the compiled formula once,
+        multiplies by the plateau scale (if any) and by each group's base, and
+        writes each group (a dict store for a float, :meth:`Slot.write` for a
+        tensor or an int); it returns the values written, or None if the
+        optimizer's groups changed in number (the caller then takes
+        :meth:`_apply`, which schedules added groups or refuses).  The values are
+        exactly those of :meth:`_apply`: ``base * (s(t) * scale)``.  Anything
+        else (one schedule per group, an index slot) has no writer and takes
+        :meth:`_apply`.  Closures, not generated code: the formula is already
+        compiled (:meth:`Schedule.scalar_function`), and what is left is a
+        handful of operations.
+        """
+        self._write = None
+        self._plan_floats = all(type(g.get(self._slot.key)) is float for g in self.optimizer.param_groups)
+        tracker = self._tracker if hasattr(self, "_tracker") else None  # None during construction: planned again
+        if tracker is not None:
+            tracker.install(None)
+        evals, slot = self._evals, self._slot
+        if not evals or slot.index is not None or len(set(evals)) != 1:
+            return
+        ev = evals[0]
+        if getattr(ev, "__name__", "") != "_scalar":  # the interpreted fallback: make sure a float is written
+            raw = ev
+
+            def ev(t: float) -> float:
+                return float(raw(t))
+
+        optimizer, key, slow_write = self.optimizer, slot.key, slot.write
+        scales = tuple(self._scales)
+        n = len(scales)
+        plateau = self._plateau
+        if getattr(evals[0], "__name__", "") == "_scalar":  # compiled and checked: inline the same formula
+            made = generate(
+                self.schedules[0],
+                optimizer=optimizer,
+                key=key,
+                scales=scales,
+                plateau=plateau,
+                slow_write=slow_write,
+                floats=self._plan_floats,
+                tracker=tracker,
+                callback=dynamo_callback(),
+            )
+            if made is not None:
+                self._write, after = made
+                if tracker is not None and after is not None:
+                    tracker.install(hidden_from_dynamo(after))
+                return
+        if n == 1 and plateau is None:
+            (base,) = scales
+
+            def write_one(t: int) -> list[float] | None:
+                groups = optimizer.param_groups
+                if len(groups) != 1:
+                    return None
+                v = base * ev(t + 0.0)  # exact int -> float, cheaper than float(t)
+                group = groups[0]
+                if group[key].__class__ is float:
+                    group[key] = v
+                else:
+                    slow_write(group, v)
+                return [v]
+
+            self._write = write_one
+            if tracker is not None:
+                tracker.install(self._fast_post_hook(tracker, write_one))
+            return
+
+        def write_shared(t: int) -> list[float] | None:
+            groups = optimizer.param_groups
+            if len(groups) != n:
+                return None
+            r = ev(t + 0.0)
+            if plateau is not None:
+                r *= plateau.scale
+            values = [base * r for base in scales]
+            for group, v in zip(groups, values, strict=False):  # same length, checked above
+                if group[key].__class__ is float:
+                    group[key] = v
+                else:
+                    slow_write(group, v)
+            return values
+
+        self._write = write_shared
+        if tracker is not None:
+            tracker.install(self._fast_post_hook(tracker, write_shared))
+
+    @staticmethod
+    def _fast_post_hook(tracker: UpdateHooks, write: Callable[[int], list[float] | None]) -> Callable[..., None]:
+        """The post-hook of a planned scheduler: ``UpdateHooks._after`` for the common update, one frame less.
+
+        The common update: dynamo is not watching, the first group's ``lr`` is
+        still the object left after the previous update (so this is not DCP's
+        state-init step, which installs its own 0), no ``found_inf`` from
+        ``GradScaler``, no on-device counter.  Anything else goes to the
+        generic ``_after``, which decides the same things the long way.
+        """
+        callback = dynamo_callback()
+        generic = tracker._after
+        hidden = tracker._after_hidden
+        ref = tracker._ref
+
+        def after(optimizer: Optimizer, args: Any, kwargs: Any) -> None:
+            if callback() is not None:  # dynamo is watching frames: hide the body (see _hooks)
+                hidden(optimizer)
+                return
+            groups = optimizer.param_groups
+            if not groups or groups[0].get("lr") is not tracker.seen_lr or "found_inf" in optimizer.__dict__:
+                generic(optimizer)
+                return
+            sched = ref()
+            if sched is None or sched._device_step is not None:
+                generic(optimizer)
+                return
+            t = tracker.updates + 1
+            tracker.updates = t
+            used = sched._written
+            values = write(t)
+            if values is None:  # groups added or removed behind the scheduler's back
+                sched._apply(t)
+            else:
+                sched._written = values
+            sched._last_lr = used
+            sched.last_epoch = t
+            tracker.seen_lr = optimizer.param_groups[0].get("lr")
+
+        return hidden_from_dynamo(after)
 
     # -- the hot path --------------------------------------------------------------
     def step(self, epoch: int | None = None) -> None:
         """Write the values of the current step: ``t`` = updates applied (``count="updates"``) or calls.
 
-        With ``count="updates"`` (default) this moves to the number of updates
-        applied so far, however many there were since the previous call (one
-        per update, per epoch, ...); with none it changes nothing.  The
-        optimizer pre-hook does the same before every update, so calling
-        ``step()`` is optional there: it keeps ``get_last_lr()`` and the
-        groups current between updates (for loggers) and torch's API.
+        With ``count="updates"`` (default) the optimizer post-hook has already
+        written the values of ``t`` = updates applied after each update, so
+        this only checks (and keeps torch's API): calling ``step()`` once per
+        update, per micro-batch, per epoch, twice or never gives the same LRs.
         ``count="calls"``: every call advances one step (torch's behaviour).
         ``step(k)`` (torch's deprecated form) is :meth:`set_step`.
         """
@@ -256,30 +430,39 @@ class Scheduler(LRScheduler):
         tracker = self._tracker
         if tracker is not None:
             t = tracker.updates
-            if t == self.last_epoch:
-                if not self._warned_idle:
-                    self._warn_if_idle()
+            if t == self._seen:  # no update since the previous step(): nothing to do
+                if not self._idle_checked:
+                    self._check_idle()
                 return
+            self._seen = t
         else:
             t = self.last_epoch + 1
         count = self._step_count
         if count == 1:
             refuse_torch_containers(sys._getframe(1))  # once: is a ChainedScheduler calling us?
         self._step_count = count + 1
-        fast = self._fast
-        if fast is not None:
-            # One group, a plain float value, no plateau: the common case, kept to a few operations.
-            # This is Slot.write specialised to a float at group[key] (no index), inlined for speed.
-            ev, base, key = fast
-            v = base * ev(t + 0.0)  # exact int -> float, cheaper than float(t)
-            group = self.optimizer.param_groups[0]
-            # (add_param_group() turns this path off: see _hooks.watch_add_param_group)
-            if group[key].__class__ is float:
-                group[key] = v
-                self.last_epoch = t
-                self._last_lr = [v]
-                return
-        self._apply(t)  # may raise for a group added without a schedule: the step is then not taken
+        if t != self.last_epoch:  # count="calls", or the post-hook did not write (device_step mode)
+            write = self._write
+            values = None if write is None else write(t)
+            if values is None:
+                self._apply(t)  # may raise for a group added without a schedule: the step is then not taken
+            else:
+                self._last_lr = self._written = values
+            self.last_epoch = t
+        else:  # written by the post-hook: now they are the last values in torch's sense too
+            self._last_lr = self._written
+
+    def _write_ahead(self, t: int) -> None:
+        """The post-hook's job after update ``t - 1`` was applied: write the values of step ``t``."""
+        self._check_plan()
+        used = self._written
+        write = self._write
+        values = None if write is None else write(t)
+        if values is None:
+            self._apply(t)
+        else:
+            self._written = values
+        self._last_lr = used  # get_last_lr(): the values of the update just applied, until step()
         self.last_epoch = t
 
     @property
@@ -289,15 +472,7 @@ class Scheduler(LRScheduler):
         # container.  hasattr() only swallows AttributeError, so this refuses SequentialLR at construction.
         raise TypeError(CONTAINER_MESSAGE.format(name=type(self).__name__, container="SequentialLR"))
 
-    def _write_current(self) -> None:
-        """The pre-hook's job: write the values of step ``updates applied`` (``count="updates"`` only)."""
-        if self._device_step is not None:
-            return  # the on-device counter owns the values (device_step), the host must not overwrite them
-        t = self._tracker.updates  # type: ignore[union-attr]
-        self._apply(t)
-        self.last_epoch = t
-
-    def _warn_if_idle(self) -> None:
+    def _check_idle(self) -> None:
         """Warn once about ``step()`` calls that cannot be part of a training loop.
 
         A ``step()`` with no update since the previous one is expected in a
@@ -313,12 +488,13 @@ class Scheduler(LRScheduler):
         zeroed before ``step()``).
         """
         if self._tracker is None or self._tracker.updates != self._idle_origin:
+            self._idle_checked = True  # an update was applied: a later no-op step() is part of a loop
             return
         for group in self.optimizer.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     return
-        self._warned_idle = True
+        self._warned_idle = self._idle_checked = True
         warnings.warn(
             f"{type(self).__name__}.step() was called before any optimizer update and with no "
             "gradients: the schedule did not advance (count='updates' counts applied optimizer updates). To "
@@ -328,24 +504,34 @@ class Scheduler(LRScheduler):
             stacklevel=3,
         )
 
+    def _check_plan(self) -> None:
+        """Plan again if a group's value stopped being a plain float (the plan stores floats without looking).
+
+        Called on every path but the fast one (resumes, jumps, the generic
+        post-hook), so a value replaced by a tensor is written in place again
+        from then on.  The values written are right either way; only the type
+        of a value swapped in by hand could be lost until then.
+        """
+        if self._plan_floats:
+            key = self._slot.key
+            for group in self.optimizer.param_groups:
+                if type(group.get(key)) is not float:
+                    self._plan()
+                    return
+
     def _apply(self, t: int) -> None:
         """Write the values of step ``t`` to every group (closed form, no history)."""
         if len(self.optimizer.param_groups) != len(self.schedules):
             self._sync_groups()
+        self._check_plan()
+        if self._write is not None:
+            values = self._write(t)
+            if values is not None:
+                self._last_lr = self._written = values
+                return
         ft = float(t)
         mult = 1.0 if self.plateau is None else self.plateau.scale
         write = self._slot.write
-        if self._shared is not None:
-            ev, key = self._shared
-            r = float(ev(ft)) * mult
-            values = [base * r for base in self._scales]
-            for group, v in zip(self.optimizer.param_groups, values, strict=True):
-                if group[key].__class__ is float:
-                    group[key] = v
-                else:
-                    write(group, v)
-            self._last_lr = values
-            return
         values = []
         shared: dict[Any, float] = {}  # one evaluation per distinct schedule, however many groups share it
         for group, ev, base in zip(self.optimizer.param_groups, self._evals, self._scales, strict=True):
@@ -357,7 +543,7 @@ class Scheduler(LRScheduler):
                 v *= mult
             values.append(v)
             write(group, v)
-        self._last_lr = values
+        self._last_lr = self._written = values
 
     # -- torch API --------------------------------------------------------------------
     def values_at(self, t: int) -> list[float]:
@@ -400,8 +586,9 @@ class Scheduler(LRScheduler):
 
     def _set_clock(self, step: int) -> None:
         """Move the clock (and ``last_epoch``) to ``step`` without writing (resume, jumps)."""
-        self.last_epoch = step
+        self.last_epoch = self._seen = step
         self._idle_origin = step
+        self._idle_checked = self._warned_idle
         if self._tracker is not None:
             self._tracker.updates = step
 
@@ -495,7 +682,7 @@ class Scheduler(LRScheduler):
         if self._device_step is None:
             raise RuntimeError("no device counter: call device_counter() first")
         self._set_clock(int(self._device_step.item()))
-        self._last_lr = self.values_at(self.last_epoch)
+        self._last_lr = self._written = self.values_at(self.last_epoch)
         return self.last_epoch
 
     def __repr__(self) -> str:
