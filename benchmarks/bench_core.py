@@ -45,6 +45,18 @@ def median_seconds(fn: Callable[[], object], number: int, repeat: int) -> float:
     return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
+def paired_seconds(
+    ours: Callable[[], object], theirs: Callable[[], object], number: int, repeat: int
+) -> tuple[float, float]:
+    """Medians of interleaved rounds (ours, theirs, ours, ...): both see the same machine load."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(repeat):
+        a.append(timeit.timeit(ours, number=number) / number)
+        b.append(timeit.timeit(theirs, number=number) / number)
+    return statistics.median(a), statistics.median(b)
+
+
 def torch_curve(steps: int) -> list[float] | None:
     """The curve torch users compute today: step a SequentialLR and read the LR."""
     try:
@@ -79,13 +91,11 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, str, float]]:
 
     t = np.arange(1_000_000)
     assert np.allclose(s(t), numpy_baseline(t), rtol=1e-12, atol=0), "lrkit and the baseline disagree"
-    lk = median_seconds(lambda: s(t), 3, repeat)
-    base = median_seconds(lambda: numpy_baseline(t), 3, repeat)
+    lk, base = paired_seconds(lambda: s(t), lambda: numpy_baseline(t), 3, repeat)
     rows.append(("1M steps, vectorized (NumPy)", lk, "hand-written NumPy", base))
 
     assert all(s(i) == s(np.array([i]))[0] for i in (0, 999, 1000, 40_000))
-    lk = median_seconds(lambda: s(12_345), 20_000, repeat)
-    base = median_seconds(lambda: math_baseline(12_345), 20_000, repeat)
+    lk, base = paired_seconds(lambda: s(12_345), lambda: math_baseline(12_345), 20_000, repeat)
     rows.append(("one step, scalar", lk, "hand-written math", base))
 
     steps = 40_000 if not args.quick else 4_000
@@ -117,8 +127,8 @@ def _optax_rows(s: lrkit.Schedule, repeat: int) -> list[tuple[str, float, str, f
     theirs = jax.jit(optax.warmup_cosine_decay_schedule(0.0, PEAK, WARMUP, TOTAL))
     diff = float(jnp.max(jnp.abs(ours(t) - theirs(t))))
     assert diff < 1e-9, f"lrkit and optax disagree by {diff}"
-    lk = median_seconds(lambda: ours(t).block_until_ready(), 5, repeat)
-    base = median_seconds(lambda: theirs(t).block_until_ready(), 5, repeat)
+    ours(t).block_until_ready(), theirs(t).block_until_ready()  # compile both first
+    lk, base = paired_seconds(lambda: ours(t).block_until_ready(), lambda: theirs(t).block_until_ready(), 5, repeat)
     return [("1M steps, jax.jit", lk, "optax warmup_cosine_decay_schedule", base)]
 
 

@@ -322,6 +322,8 @@ BAD = [
     (["compare", "cosine(1e-3, 10)", "--frameworks", "torch", "--steps", "100001"], "at most 100000"),
     (["compare", "multiplier(cosine(1.0, 10))", "--frameworks", "torch"], "is a multiplier"),
     (["compare", "cosine(1e-3, 10)", "--frameworks", "torch", "-o", "/nonexistent-dir/p.json"], "no such directory"),
+    # a directory as -o: refused before training (it failed after, naming a temporary file in its parent)
+    (["compare", "cosine(1e-3, 10)", "--frameworks", "torch", "-o", "."], "'.' is a directory"),
     (["describe"], "the following arguments are required: SPEC"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "the following arguments are required: COMMAND"),
@@ -336,6 +338,23 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith("lrkit: error: ") and r.stderr.endswith("\n") and r.stderr.count("\n") == 1, r.stderr
     assert message in r.stderr
+
+
+def test_compare_frameworks_output_dash_is_json_on_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: -o - wrote the JSON to a file named "-" in the working directory.
+    pytest.importorskip("torch")
+    from lrkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "cosine(1e-3, 10)", "--frameworks", "torch", "--steps", "3", "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    record = json.loads(captured.out)  # stdout is the JSON alone
+    assert record["steps"] == 3 and record["frameworks"]["torch"]["status"] == "pass"
+    assert record["s"][0] == 1e-3 and len(record["frameworks"]["torch"]["lr"]) == 3
+    assert "parity: every update of 3 applied s(k) in torch" in captured.err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_main_in_process_returns_codes(capsys: pytest.CaptureFixture[str]) -> None:

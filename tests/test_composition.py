@@ -321,6 +321,29 @@ def test_phase_events_move_with_the_clock() -> None:
     assert [int(b) for b in np.nonzero(np.diff(v))[0] + 1] == [b for b, _ in ev(stairs, 60)] == [20, 40]
 
 
+def test_staircase_reports_a_child_change_at_the_stair_where_it_shows() -> None:
+    from lrkit import _phases
+
+    def ev(s: Schedule, n: int) -> list[tuple[int, str]]:
+        return [(e.step, e.kind) for e in _phases.events(s, n)]
+
+    # milestones 15 and 33 fall mid-stair: s(t) = multistep(10 * floor(t / 10)) first reads them at 20 and 40
+    stairs = lrkit.staircase(lrkit.multistep(1.0, [15, 33], 0.5), 10)
+    v = stairs(np.arange(60))
+    assert [int(b) for b in np.nonzero(np.diff(v))[0] + 1] == [b for b, _ in ev(stairs, 60)] == [20, 40]
+    # warmup ends at 15 (first seen at 20); the cosine's end at 15 + 100 = 115 is first read at 120
+    w = lrkit.staircase(lrkit.warmup(lrkit.cosine(1.0, 100), 15, prefix=True), 10)
+    assert ev(w, 200) == [(20, "warmup end"), (120, "decay end")]
+    assert w(119) > 0.0 and w(120) == 0.0
+    # a change that moves past the run's end is not in the run: the decay end at 115 shows at 120 > 118
+    assert ev(w, 118) == [(20, "warmup end")]
+    # inside a join, the stair grid is the piece's own clock: the piece starts at 5, its milestone 15
+    # shows at its stair 20, step 25 of the run
+    j = lrkit.join([lrkit.constant(2.0), stairs], [5])
+    assert ev(j, 60) == [(5, "join"), (25, "milestone"), (45, "milestone")]
+    assert j(24) == 1.0 and j(25) == 0.5
+
+
 @pytest.mark.parametrize(
     "s",
     [

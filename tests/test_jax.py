@@ -135,6 +135,40 @@ def test_restarts_with_a_fractional_t_mul_find_fractional_starts() -> None:
         np.testing.assert_allclose(got, expected, rtol=0, atol=ulps_of_peak(1.0))
 
 
+def test_restarts_with_t_mul_just_above_1_are_exact_over_their_first_4096_periods() -> None:
+    # t_mul = 1.001, period 3: over 13,000 periods start below 2**31, too many to tabulate all; the
+    # first 4096 are. Hand-derived: S_i = 3 (1.001**i - 1) / 0.001, L_i = 3 * 1.001**i, in float64.
+    # Regression: the float32 formula raised float32's rounding of 1.001 to the power i and
+    # subtracted 1.001**i - 1 in float32, so every step was off (by a whole restart at step 352).
+    s = lrkit.cosine_restarts(1.0, 3, t_mul=1.001)
+
+    def exact(t: int) -> float:
+        i = math.floor(math.log1p(t * 0.001 / 3) / math.log(1.001))
+        while 3 * (1.001**i - 1) / 0.001 > t:
+            i -= 1
+        while 3 * (1.001 ** (i + 1) - 1) / 0.001 <= t:
+            i += 1
+        start, length = 3 * (1.001**i - 1) / 0.001, 3 * 1.001**i
+        return (1 + math.cos(math.pi * (t - start) / length)) / 2
+
+    t = np.array([21, 351, 352, 353, 5000, 50_000, 99_999, 176_000])
+    expected = [exact(int(x)) for x in t]
+    for fn in (s, jax.jit(s)):
+        got = np.asarray(fn(jnp.asarray(t, jnp.int32)), np.float64)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=ulps_of_peak(1.0))
+
+
+def test_no_overflow_warning_from_a_float64_constant_past_float32() -> None:
+    # cosine_restarts caps t / period at 1e300 / (t_mul - 1): JAX's cast of it to float32 warned
+    # "overflow encountered in cast" (eagerly and while tracing).
+    s = lrkit.cosine_restarts(1.0, 3, t_mul=1.0000001)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (s, jax.jit(s)):
+            got = fn(jnp.asarray([0, 2**31 - 1], jnp.int32))
+            assert float(got[0]) == 1.0 and bool(jnp.isfinite(got).all())
+
+
 def test_cosine_whose_period_is_not_whole_steps_keeps_its_phase_far_out() -> None:
     # cycles = 1.3 over 1000 steps: period 1000 / 1.3 steps; at t the angle is 2 pi 1.3 t / 1000.
     s = lrkit.cosine(1.0, 1000, cycles=1.3, periodic=True)
@@ -236,6 +270,28 @@ def test_uint32_steps_past_int32_raise_eagerly_without_x64() -> None:
     assert float(s(np.int64(2**40))) == 0.0  # NumPy: fine
     with pytest.raises(ValueError, match="jax_enable_x64"):
         s(jnp.asarray([3_000_000_000], dtype=jnp.uint32))
+    # Under jit it cannot raise: it saturates at 2**31 - 1 (the end of the decay, 0), where the
+    # uint32 -> int32 cast wrapped it to a negative step, clamped to 0: s(0) = 1.
+    assert float(jax.jit(s)(jnp.uint32(3_000_000_000))) == 0.0
+    r = lrkit.cosine_restarts(1.0, 2**31)  # at 2**31 - 1: (1 + cos(pi (1 - 2**-31))) / 2 ~ 5e-19
+    assert float(jax.jit(r)(jnp.uint32(2**32 - 1))) <= ulps_of_peak(1.0)
+
+
+def test_grad_with_respect_to_a_float_step() -> None:
+    # polynomial(power=0.5): s = (1 - t / 100) ** 0.5, ds/dt = -0.005 / sqrt(1 - t / 100).
+    s = lrkit.polynomial(1.0, 100, power=0.5)
+    for fn in (jax.grad(s), jax.jit(jax.grad(s))):
+        g = float(fn(jnp.float32(50.5)))
+        assert g == pytest.approx(-0.005 / math.sqrt(0.495), rel=1e-5)
+        # A whole float step is evaluated as an integer step: no derivative (0), documented in docs/jax.md.
+        # Regression: at the decay's end the unused float branch's infinite slope made it NaN.
+        assert float(fn(jnp.float32(50.0))) == 0.0
+        assert float(fn(jnp.float32(100.0))) == 0.0
+    c = lrkit.cosine(1.0, 100)  # ds/dt = -(pi / 200) sin(pi t / 100)
+    got = jax.vmap(jax.grad(c))(jnp.asarray([0.5, 50.5], jnp.float32))
+    np.testing.assert_allclose(
+        np.asarray(got), [-(math.pi / 200) * math.sin(math.pi * x / 100) for x in (0.5, 50.5)], rtol=1e-4
+    )
 
 
 def test_float_steps_keep_their_dtype_and_integer_steps_give_the_default_float() -> None:
@@ -533,3 +589,16 @@ def test_import_lrkit_optax_is_lazy_and_adapter_layered() -> None:
     code = "import lrkit, sys; assert 'optax' not in sys.modules and 'jax' not in sys.modules; lrkit.optax; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
+
+
+def test_shift_keeps_an_integer_step_exact_while_the_shifted_step_fits_in_int32() -> None:
+    # shift(s, k)(t) = s(t + k). Expected values by hand in float64: SGDR with a 1000-step period is
+    # 0.5 * (1 + cos(pi * ((t + k) mod 1000) / 1000)). Past 2**24 a float32 step t + k would be rounded
+    # (to a multiple of 2 .. 128 steps), so these steps fail unless t + k stays an integer.
+    k = 123
+    s = lrkit.shift(lrkit.cosine_restarts(1.0, 1000), k)
+    steps = np.array([0, 1, 2**24 + 1, 2**24 + 877, 10**8 + 876, 10**8 + 877, 2**31 - 1 - k])
+    expected = 0.5 * (1.0 + np.cos(np.pi * ((steps + k) % 1000) / 1000.0))
+    for f in (s, jax.jit(s)):
+        got = np.asarray(f(jnp.asarray(steps, dtype=jnp.int32)), dtype=np.float64)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=4 * 2.0**-24)

@@ -88,3 +88,15 @@ def test_set_plateau_scale_arguments() -> None:
             lo.set_plateau_scale(state, bad)
     with pytest.raises(ValueError, match="no scale_by_plateau state"):
         lo.set_plateau_scale(optax.sgd(0.1).init(jnp.zeros(2)), 0.5)
+    # Finite in float64 but not in the state's float32: 1e39 was stored as inf (NaN updates), 1e-46 as 0.
+    for bad in (1e39, 1e-46):
+        with pytest.raises(ValueError, match="scale must be a finite number > 0 in the state's float32"):
+            lo.set_plateau_scale(state, bad)
+    tiny = lrkit.Plateau(factor=1e-30, patience=0)  # two bad epochs: scale 1e-60, below float32's smallest
+    for metric in (1.0, 2.0, 3.0):
+        tiny.update(metric)
+    assert 0 < tiny.scale < 1e-45
+    assert float(lo.plateau_scale(lo.set_plateau_scale(state, tiny))) == 0.0  # the plateau's scale, as float32 has it
+    # A nested chain: every scale_by_plateau state is set, wherever it sits.
+    nested = optax.chain(optax.chain(optax.sgd(0.1), lo.scale_by_plateau()), lo.scale_by_plateau()).init(jnp.zeros(2))
+    assert float(lo.plateau_scale(lo.set_plateau_scale(nested, 0.5))) == 0.25

@@ -116,13 +116,22 @@ class Namespace:
         """``(i, t - starts[i], lengths[i])`` for the last ``starts[i] <= t``, from host tables, or ``None``.
 
         ``None`` (every backend but float32 jax on integer steps): compute it with the schedule's own
-        formula.  ``starts`` must begin with 0 and list every start up to the largest step.
+        formula.  ``starts`` must begin with 0; a step past the end of the last segment gets the last one
+        (``cosine_restarts`` with more periods than its table takes its formula there instead).
         """
         return None
 
     def evaluate(self, formula: Any, t: Any) -> Any:
         """``formula(t, self)``: a schedule's ``_eval`` on the prepared step (jax: see ``_Jax.evaluate``)."""
         return formula(t, self)
+
+    def advance(self, formula: Any, t: Any, k: float) -> Any:
+        """``formula(t + k, self)`` for a whole ``k >= 0``: a schedule's ``_eval`` on a clock ``k`` steps ahead.
+
+        Float backends add (their bits); float32 jax keeps an integer step exact while the sum fits
+        in int32 (see ``_Jax.advance``).
+        """
+        return formula(t + k if k else t, self)
 
     def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         """Shape and type the result like the step (``t`` as computed, ``step`` as given)."""
@@ -474,6 +483,8 @@ def _plain(x: Any) -> Any:
 
 #: tables up to this length are searched and indexed with unrolled compares (faster under XLA than a gather).
 _UNROLL = 16
+#: from here on a Python float rounds to inf in float32 (halfway between float32's max and 2**128, ties to even).
+_FLOAT32_OVERFLOW = 2.0**128 * (1.0 - 2.0**-25)
 
 
 class _Jax(Namespace):
@@ -560,7 +571,17 @@ class _Jax(Namespace):
             if c is not None and keep_step:
                 # minimum(t, huge) is t; maximum(t, very negative) is t: the constant never wins.
                 return step
-        return fn(_plain(a), _plain(b))
+        return fn(self._finite_or_inf(_plain(a)), self._finite_or_inf(_plain(b)))
+
+    def _finite_or_inf(self, x: Any) -> Any:
+        """A Python float past float32's range as the infinity float32 would round it to (x64 off).
+
+        NumPy warns ``overflow encountered in cast`` when JAX casts ``1e300`` to float32 (a cap such as
+        ``minimum(t / period, 1e300 / (t_mul - 1))``); the infinity is the same value, without the warning.
+        """
+        if type(x) is float and _FLOAT32_OVERFLOW <= abs(x) < math.inf and self.float_dtype == self.jnp.float32:
+            return math.copysign(math.inf, x)
+        return x
 
     def minimum(self, a: Any, b: Any) -> Any:
         other = b if isinstance(a, _ExactStep) else a
@@ -774,7 +795,28 @@ class _Jax(Namespace):
             return formula(t, self)
         whole = (t == jnp.floor(t)) & (t < 2.0**31)  # 2**31 and NaN are not int32 steps
         exact = formula(_ExactStep(jnp.where(whole, t, 0).astype(self.int_dtype), self), self)
-        return jnp.where(whole, _plain(exact), _plain(formula(t, self)))
+        # jax.grad: the integer step has no derivative, so d s / d t is 0 at a whole float step. The float
+        # formula there gets a step cut from the gradient: its derivative at a decay's end (an infinite
+        # slope, polynomial power < 1) times the 0 that where sends to the unused branch would be NaN.
+        cut = jnp.where(whole, self.jax.lax.stop_gradient(t), t)
+        return jnp.where(whole, _plain(exact), _plain(formula(cut, self)))
+
+    def advance(self, formula: Any, t: Any, k: float) -> Any:
+        """``formula(t + k)`` with ``t + k`` an exact integer step where it fits in the integer dtype.
+
+        ``where(t <= int_max - k, formula(exact t + k), formula(float t + k))``: the formula twice, for
+        integer steps only; a sum past ``int_max`` (a step of ``2**31`` or more without x64) is a float
+        step, as exact as float32 allows there.
+        """
+        if not k:
+            return formula(t, self)
+        whole = _whole(k)
+        if not isinstance(t, _ExactStep) or whole is None or not 0 < whole <= self.int_max:
+            return formula(t + k, self)
+        jnp = self.jnp
+        fits = t.i <= self.int_max - whole
+        exact = formula(_ExactStep(jnp.where(fits, t.i, 0) + whole, self), self)
+        return jnp.where(fits, _plain(exact), _plain(formula(t.f + float(whole), self)))
 
     def finalize(self, out: Any, t: Any, step: Any = None) -> Any:
         out = self.jnp.asarray(_plain(out), dtype=t.dtype)
@@ -801,6 +843,9 @@ class _Jax(Namespace):
                         f"step must fit in {self.int_dtype} (enable jax_enable_x64 for larger steps), "
                         f"got {int(t.max())}"
                     )
+                if traced and int(jnp.iinfo(t.dtype).max) > self.int_max:
+                    # A uint32 step past int32 would wrap to a negative step (then s(0)): saturate instead.
+                    t = jnp.minimum(t, jnp.asarray(self.int_max, dtype=t.dtype))
                 t = t.astype(self.int_dtype)
             if traced:
                 t = jnp.maximum(t, 0)  # under jit a negative step counts as 0 (it cannot raise)

@@ -236,9 +236,11 @@ class _Emitter:
         self.lines: list[str] = []
 
     def const(self, value: Any) -> str:
-        if isinstance(value, bool):
+        # Exact types only: a subclass (np.float64, an IntEnum, a user's float) has its own repr, which is
+        # its code, not a number; it is bound by name like any other object.
+        if type(value) is bool:
             return repr(value)
-        if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        if type(value) is int or (type(value) is float and math.isfinite(value)):
             return f"({value!r})"  # repr of a float reads back to the same float
         key = id(value)
         if key not in self.constants:

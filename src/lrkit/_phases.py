@@ -55,7 +55,13 @@ def _walk_events(s: Schedule, offset: float, lo: float, hi: float) -> Iterator[E
     for child, start, end in s.child_clocks():
         a, b = offset + start, offset + end
         if max(lo, a) < min(hi, b):
-            yield from _walk_events(child, a, max(lo, a), min(hi, b))
+            for e in _walk_events(child, a, max(lo, a), min(hi, b)):
+                # a node that samples its children on a grid (staircase) shows their changes at its grid steps
+                moved = offset + s.child_event_step(e.step - offset)
+                if moved == e.step:
+                    yield e
+                elif lo < moved < hi:
+                    yield Event(_first_step(moved), e.kind, e.source)
 
 
 def _first_step(t: float) -> int:

@@ -390,6 +390,14 @@ class Schedule:
         """
         return [(kid, 0.0, math.inf) for kid in self.children()]
 
+    def child_event_step(self, t: float) -> float:
+        """Where a child's phase change at step ``t`` (this node's clock) shows in this node's values.
+
+        The default: at ``t``.  A node that samples its children on a coarser grid moves it to the
+        grid step where the change first shows (``staircase``: the next multiple of ``every``).
+        """
+        return t
+
     def structural_warnings(self) -> list[str]:
         """Likely mistakes in this node visible without the run length (``lrkit describe`` prints them)."""
         return []

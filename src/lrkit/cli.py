@@ -451,8 +451,13 @@ def _compare_frameworks(args: argparse.Namespace, out: TextIO) -> int:
         frameworks = parity.parse_frameworks(args.frameworks)
     except ValueError as exc:
         raise _UsageError(f"argument --frameworks: {exc}") from None
-    if args.output is not None and args.output != "-" and not Path(args.output).parent.is_dir():
-        raise ValueError(f"-o {args.output!r}: no such directory {str(Path(args.output).parent)!r}")
+    to_stdout = args.output == "-"
+    if args.output is not None and not to_stdout:
+        # Checked before training (minutes with Keras), not when the report is written.
+        if not Path(args.output).parent.is_dir():
+            raise ValueError(f"-o {args.output!r}: no such directory {str(Path(args.output).parent)!r}")
+        if Path(args.output).is_dir():
+            raise ValueError(f"-o {args.output!r} is a directory: give a file name, e.g. {args.output}/parity.json")
     _, s = _read(args.spec_a, args.steps_per_epoch, _run_length(args) or args.steps, args.key)
     expected = s
     if args.spec_b is not None:
@@ -475,6 +480,12 @@ def _compare_frameworks(args: argparse.Namespace, out: TextIO) -> int:
         )
     max_ulps = parity.DEFAULT_MAX_ULPS if args.max_ulps is None else args.max_ulps
     report = parity.check(s, frameworks, steps, expected=expected, max_ulps=max_ulps)
+    if to_stdout:
+        # -o -: stdout is the JSON alone (for a pipe); the summary goes to stderr.
+        _error(parity.summary(report) + note)
+        json.dump(report.to_dict(), out)
+        out.write("\n")
+        return 0 if report.ok else 1
     out.write(parity.summary(report) + note)
     if args.output is not None:
         with atomic_writer(args.output) as f:
@@ -636,7 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="FILE",
-        help="with --frameworks: write the LR every framework applied at every update as JSON",
+        help="with --frameworks: write the LR every framework applied at every update as JSON "
+        "(-: to stdout, the summary to stderr)",
     )
     p.set_defaults(run=_cmd_compare)
 

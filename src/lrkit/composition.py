@@ -319,7 +319,7 @@ class shift(Schedule):
     ``steps = 0`` is ``schedule`` itself.  Negative shifts are refused: they
     would evaluate ``schedule`` before its step 0 (to start a schedule later,
     use ``join`` or a prefix ``warmup``).  On jax without x64, ``t + steps``
-    is a float32 step (exact up to ``2**24``), not an integer one.
+    stays an exact integer step while it fits in int32 (a float32 step past it).
 
     Args:
         schedule: any schedule.
@@ -347,8 +347,8 @@ class shift(Schedule):
         return self.schedule.is_multiplier
 
     def _eval(self, t: Any, xp: Namespace) -> Any:
-        k = self._k
-        return self.schedule._eval(t + k if k else t, xp)
+        # xp.advance: on float32 jax an integer step stays an exact integer while t + k fits in int32
+        return xp.advance(self.schedule._eval, t, self._k)
 
     def phase_events(self, horizon: float) -> Any:
         return _NO_EVENTS
@@ -366,9 +366,10 @@ class staircase(Schedule):
     schedule(0)`` and ``s(every) = schedule(every)``.  Uses: a schedule
     updated once per epoch (``every='1ep'``, or ``steps_per_epoch``: timm's
     ``t_in_epochs=True``), DeepSpeed's staircase range test and one-cycle
-    stairs.  ``every = 1`` is ``schedule`` itself.  The phase changes of
-    ``schedule`` are reported at their own steps; the staircase moves each to
-    the next multiple of ``every`` (the same step when ``every`` divides it).
+    stairs.  ``every = 1`` is ``schedule`` itself.  A phase change of
+    ``schedule`` at step ``b`` shows at the next multiple of ``every``,
+    ``every * ceil(b / every)`` (``b`` itself when ``every`` divides it): that
+    is where ``describe``, ``show`` and plots report it.
 
     Args:
         schedule: any schedule.
@@ -398,6 +399,12 @@ class staircase(Schedule):
 
     def phase_events(self, horizon: float) -> Any:
         return _NO_EVENTS
+
+    def child_event_step(self, t: float) -> float:
+        # the first multiple of `every` at or after the change: the schedule is read only there.
+        # Whole-step integer arithmetic: a float t / every would round for steps past 2**53 / every.
+        every = int(self.every)
+        return float(-(-math.ceil(t) // every) * every)
 
 
 class remap(Schedule):

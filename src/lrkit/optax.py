@@ -48,6 +48,8 @@ import numbers
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from .base import Schedule
 from .plateau import Plateau
 from .spec import as_schedule
@@ -212,7 +214,14 @@ def set_plateau_scale(opt_state: Any, scale: Any) -> Any:
     def replace(node: Any) -> Any:
         if isinstance(node, PlateauScaleState):
             found.append(node)
-            return PlateauScaleState(scale=jnp.asarray(value, dtype=jnp.asarray(node.scale).dtype))
+            dtype = jnp.asarray(node.scale).dtype
+            # float32 (the state's dtype) rounds 1e39 to inf and 1e-46 to 0: a NaN or frozen update. A
+            # Plateau's scale (<= 1) cannot overflow; one reduced below float32's range is stored as its 0.
+            with np.errstate(over="ignore", under="ignore"):
+                stored = np.asarray(value, dtype=dtype)
+            if not (np.isfinite(stored) and (stored > 0 or isinstance(scale, Plateau))):
+                raise ValueError(f"scale must be a finite number > 0 in the state's {dtype}, got {scale!r}")
+            return PlateauScaleState(scale=jnp.asarray(stored))
         return node
 
     new = jax.tree_util.tree_map(replace, opt_state, is_leaf=lambda node: isinstance(node, PlateauScaleState))

@@ -688,15 +688,19 @@ class cosine_restarts(Schedule):
             floor=floor,
         )
 
-    def _start(self, i: Any) -> Any:
+    def _start(self, i: Any, xp: Namespace | None = None) -> Any:
         """``S_i``, the first step of period ``i`` (a float or an array of them)."""
         if self.t_mul == 1.0:
             return i * float(self.period)
-        return float(self.period) * (self.t_mul**i - 1.0) / (self.t_mul - 1.0)
+        # xp.power: float32 jax raises float32's rounding of t_mul (6e-8) to the power i otherwise.
+        grown = self.t_mul**i if xp is None else xp.power(self.t_mul, i)
+        return float(self.period) * (grown - 1.0) / (self.t_mul - 1.0)
 
-    def _length(self, i: Any) -> Any:
+    def _length(self, i: Any, xp: Namespace | None = None) -> Any:
         """The length of period ``i``."""
-        return float(self.period) if self.t_mul == 1.0 else float(self.period) * self.t_mul**i
+        if self.t_mul == 1.0:
+            return float(self.period)
+        return float(self.period) * (self.t_mul**i if xp is None else xp.power(self.t_mul, i))
 
     def _derive(self) -> None:
         # The starts and lengths of the periods that begin within int32 steps, for backends that
@@ -713,8 +717,15 @@ class cosine_restarts(Schedule):
                 starts.append(start)
                 lengths.append(self._length(float(i)))
                 i += 1
-        table = (tuple(starts), tuple(lengths)) if 0 < len(starts) <= MAX_TABLE_PERIODS else None
+        # More periods than that (t_mul < 1.005 with a short period): the first MAX_TABLE_PERIODS, exact
+        # up to the end of the last one (_table_end); the log formula takes over from there.
+        end = None
+        if len(starts) > MAX_TABLE_PERIODS:
+            del starts[MAX_TABLE_PERIODS:], lengths[MAX_TABLE_PERIODS:]
+            end = starts[-1] + lengths[-1]
+        table = (tuple(starts), tuple(lengths)) if starts else None
         object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "_table_end", end)
 
     def _damped(self, i: Any, w: Any, xp: Namespace) -> Any:
         """``m_mul ** i * w``; just ``w`` when ``m_mul == 1`` (``1.0 ** i * w == w`` exactly: one array pass fewer)."""
@@ -730,17 +741,25 @@ class cosine_restarts(Schedule):
         if found is not None:
             i, offset, length = found
             x = clamp01(offset / length, xp)
-            return lerp(self.floor, self.value, self._damped(i, cosine_weight(x, xp), xp))
+            tabulated = lerp(self.floor, self.value, self._damped(i, cosine_weight(x, xp), xp))
+            if self._table_end is None:
+                return tabulated
+            return xp.where(t < self._table_end, tabulated, self._by_log(t, xp))
+        return self._by_log(t, xp)
+
+    def _by_log(self, t: Any, xp: Namespace) -> Any:
+        """The period from ``log(1 + t (t_mul - 1) / period) / log(t_mul)``, corrected at the restarts."""
+        period, t_mul = float(self.period), self.t_mul
         # The cap keeps the log finite for astronomically large steps.
         i = xp.floor(xp.log(1.0 + xp.minimum(t / period, 1e300 / (t_mul - 1.0)) * (t_mul - 1.0)) / math.log(t_mul))
         # The log can land a hair off at exact restarts: correct i with the
         # exact start of its period, computed in steps.
-        i = xp.where(self._start(i) > t, i - 1.0, i)
+        i = xp.where(self._start(i, xp) > t, i - 1.0, i)
         # The next start is start + length: never form t_mul ** (i + 1), which
         # overflows (OverflowError on Python floats) for a large t_mul.
-        i = xp.where(self._start(i) + self._length(i) <= t, i + 1.0, i)
-        x = clamp01((t - self._start(i)) / self._length(i), xp)
-        return lerp(self.floor, self.value, self.m_mul**i * cosine_weight(x, xp))
+        i = xp.where(self._start(i, xp) + self._length(i, xp) <= t, i + 1.0, i)
+        x = clamp01((t - self._start(i, xp)) / self._length(i, xp), xp)
+        return lerp(self.floor, self.value, self._damped(i, cosine_weight(x, xp), xp))
 
     def phase_events(self, horizon: float) -> Any:
         for i in range(1, MAX_RESTART_EVENTS + 1):
@@ -1157,7 +1176,7 @@ class radam_warmup(Schedule):
     (:func:`lrkit.shapes.radam_rectification`), and ``δ`` the smallest
     ``n >= 1`` with ``ρ_n > 4`` (where ``r`` is defined).  A factor
     (``is_multiplier``): multiply it onto a learning-rate schedule.  It
-    rises from ``ω(0) = r(δ)`` (0.0716... for ``β2 = 0.999``) towards 1,
+    rises from ``ω(0) = r(δ)`` (0.0173... for ``β2 = 0.999``, where ``δ = 5``) towards 1,
     which it reaches exactly once ``β2^(t + δ)`` underflows; no phase ends.
 
     Args:

@@ -204,6 +204,32 @@ def test_warmup_cosine_lr_hand_checked() -> None:
             decay_step_size=3,
         ),  # stairs of one step, then the decay
         dict(cycle_min_lr=1e-4, cycle_max_lr=1e-3, cycle_first_step_size=20, cycle_first_stair_count=1),  # one stair
+        # a fall of one update (S = 1): none lies inside the cycle, so the decay follows the peak at once
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=1,
+            cycle_second_step_size=1,
+            cycle_first_stair_count=1,
+        ),
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=4,
+            cycle_second_step_size=1,
+            cycle_first_stair_count=2,
+            cycle_second_stair_count=0,
+            decay_lr_rate=0.5,
+            decay_step_size=3,
+        ),
+        dict(
+            cycle_min_lr=1e-4,
+            cycle_max_lr=1e-3,
+            cycle_first_step_size=6,
+            cycle_second_step_size=1,
+            cycle_first_stair_count=0,
+            cycle_second_stair_count=3,  # more stairs than fall steps: DeepSpeed never reads it
+        ),
     ],
 )
 def test_one_cycle(kw: dict[str, Any]) -> None:

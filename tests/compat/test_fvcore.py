@@ -64,12 +64,20 @@ def check(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], total: int, 
         ("LinearParamScheduler", (1.0, 0.0)),
         ("ExponentialParamScheduler", (2.0, 0.02)),
         ("ExponentialParamScheduler", (1.0, 1.0)),
+        ("ExponentialParamScheduler", (2.0, 0.0)),  # fvcore's 0 ** where: the start at update 0, then 0
         ("PolynomialDecayParamScheduler", (0.1, 0.9)),
         ("PolynomialDecayParamScheduler", (0.1, 2.0)),
     ],
 )
 def test_continuous_schedulers(name: str, args: tuple[Any, ...], total: int) -> None:
     check(name, args, {}, total)
+
+
+def test_exponential_with_decay_zero_past_the_end() -> None:
+    # fvcore: 2.0 * 0.0 ** where is 2.0 at where = 0 (0 ** 0 = 1) and 0.0 for every where > 0, including 1
+    peer = ps.ExponentialParamScheduler(2.0, 0.0)
+    s = compat.ExponentialParamScheduler(2.0, 0.0, total_steps=4)
+    assert [s(t) for t in range(7)] == [2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0] == [peer(t / 4) for t in range(7)]
 
 
 @pytest.mark.parametrize("total", [1, 3, 90, 1000])

@@ -217,6 +217,9 @@ def test_momentum_schedules_drive_momentum_and_betas() -> None:
         {"step_size_up": 3, "step_size_down": 7, "mode": "exp_range", "gamma": 0.97},
         {"step_size_up": 1, "step_size_down": 1, "mode": "exp_range", "gamma": 0.999},  # shortest phases
         {"step_size_up": 4, "mode": "triangular", "base_momentum": 0.9, "max_momentum": 0.9},  # flat
+        # max below base: torch's max - (max - base) * scale rises with the LR
+        {"step_size_up": 3, "step_size_down": 5, "mode": "triangular2", "base_momentum": 0.95, "max_momentum": 0.85},
+        {"step_size_up": 2, "mode": "exp_range", "gamma": 0.9, "base_momentum": 1.0, "max_momentum": 0.0},
     ],
 )
 def test_cyclic_momentum_every_mode(kw: dict[str, Any]) -> None:
@@ -225,6 +228,23 @@ def test_cyclic_momentum_every_mode(kw: dict[str, Any]) -> None:
         opt = make_opt(0.1, betas=betas)
         want = torch_values(sched_mod.CyclicLR(opt, **full), opt, 80, key=key)
         assert_close(T.CyclicLR_momentum(**full)(np.arange(80)), want)
+
+
+@pytest.mark.parametrize("make", [T.CyclicLR_momentum, T.OneCycleLR_momentum])
+def test_momentum_without_cycle_momentum_is_refused(make: Any) -> None:
+    # torch with cycle_momentum=False never writes the momentum: there is no schedule to return
+    kw = {"max_lr": 0.1, "total_steps": 10} if make is T.OneCycleLR_momentum else {"base_lr": 0.01, "max_lr": 0.1}
+    opt = make_opt(0.1)
+    torch_cls = sched_mod.OneCycleLR if make is T.OneCycleLR_momentum else sched_mod.CyclicLR
+    sched = torch_cls(opt, **kw, cycle_momentum=False)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["momentum"] == 0.9  # make_opt's, untouched
+    with pytest.raises(ValueError, match=r"cycle_momentum=False is not supported: torch then leaves"):
+        make(**kw, cycle_momentum=False)
+    with pytest.raises(TypeError, match=r"cycle_momentum"):
+        make(**kw, cycle_momentum="False")
 
 
 def test_cyclic_momentum_by_hand() -> None:

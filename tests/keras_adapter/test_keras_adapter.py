@@ -424,3 +424,17 @@ def test_plateau_callback_backup_path_argument(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"config": other.config(), "state": other.state()}), encoding="utf-8")
     with pytest.raises(ValueError, match="on_mismatch='checkpoint'"):
         cb.on_train_begin()
+    # A corrupted file (a truncated copy, not UTF-8) or an invalid state: an error naming the file.
+    # Regression: json's bare "Expecting value: line 1 column 1 (char 0)" named nothing.
+    where = re.escape(repr(str(bad)))
+    for content in (b"", b'{"config": {', b"\xff\xfe"):
+        bad.write_bytes(content)
+        with pytest.raises(ValueError, match=f"backup_path {where} is not a saved plateau .*delete it"):
+            cb.on_train_begin()
+    mine = Plateau()
+    bad.write_text(json.dumps({"config": mine.config(), "state": {**mine.state(), "scale": 5.0}}), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"backup_path {where} holds an invalid plateau .*scale"):
+        cb.on_train_begin()
+    bad.unlink()  # missing: a fresh plateau
+    cb.on_train_begin()
+    assert cb.plateau.scale == 1.0

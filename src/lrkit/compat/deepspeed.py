@@ -255,7 +255,7 @@ def OneCycle(
     The rise is ``staircase(linear(min, max, F), F / n)`` (``max_lr`` at ``F``); the fall, floored
     from the cycle's end, takes each stair's far-end value: ``shift(staircase(linear(max, min, S),
     S / m), S / m)`` from ``F + 1``.  ``n`` must divide ``F`` and ``m`` divide ``S`` (else the stairs
-    are unequal: refused).
+    are unequal: refused); with ``S <= 1`` no update of the fall lies inside the cycle and ``m`` is unused.
     The momentum arguments are checked and ignored (they schedule ``betas``, not the LR).
     """
     _fresh(last_batch_iteration)
@@ -267,7 +267,7 @@ def OneCycle(
         up_stairs if cycle_second_stair_count is None else _steps("cycle_second_stair_count", cycle_second_stair_count)
     )
     _equal_stairs("cycle_first_stair_count", up_stairs, "cycle_first_step_size", first)
-    if second > 0:
+    if second > 1:  # with S <= 1 no update of the fall lies inside the cycle: its stair count plays no part
         _equal_stairs("cycle_second_stair_count", down_stairs, "cycle_second_step_size", second)
     flag("cycle_momentum", cycle_momentum)
     for name, value in (
@@ -288,8 +288,9 @@ def OneCycle(
     # steps ahead, from the join's clock d - 1.
     rise = linear(low, high, steps=first)
     rise = _stairs(rise, first // up_stairs) if up_stairs else rise
-    if second == 0:
-        return join([rise, after], [first])
+    if second <= 1:
+        # no fall step inside the cycle: the rise holds max_lr at F, and the decay starts at C = F + S
+        return join([rise, after], [first + second])
     fall = linear(high, low, steps=second)
     if down_stairs:
         e = second // down_stairs

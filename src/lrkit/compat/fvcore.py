@@ -124,10 +124,15 @@ def ExponentialParamScheduler(start_value: float, decay: float, *, total_steps: 
     """fvcore ``ExponentialParamScheduler``: ``start_value * decay ** (t / T)`` (``exponential(start, T, decay)``).
 
     ``s(T) = start_value * decay``; lrkit keeps decaying after ``T`` as fvcore's formula does.
+    ``decay = 0`` is fvcore's ``0 ** where``: ``start_value`` at update 0 and 0 from update 1 on
+    (``piecewise_constant([1], [start_value, 0.0])``; ``exponential`` needs a rate above 0).
     """
     total = _total(total_steps)
     rate = bounded("decay", decay, low=0, high=1, what_peer_does="fvcore accepts it: the value grows")
-    return exponential(_value("start_value", start_value), total, rate)
+    start = _value("start_value", start_value)
+    if rate == 0.0:
+        return piecewise_constant([1], [start, 0.0])
+    return exponential(start, total, rate)
 
 
 def LinearParamScheduler(start_value: float, end_value: float, *, total_steps: int) -> Schedule:

@@ -56,7 +56,7 @@ from ..schedules import (
     polynomial,
     step,
 )
-from ..validators import bounded, choice, compare, real, sequence, whole_steps
+from ..validators import bounded, choice, compare, flag, real, sequence, unsupported, whole_steps
 
 __all__ = [
     "ChainedScheduler",
@@ -356,13 +356,29 @@ def CyclicLR_momentum(
     ``lrkit.remap(cyclic(0.0, 1.0, up, down, mode, gamma), max_momentum,
     base_momentum)``: the cycle's weight, mapped onto the falling range.  Drive it with
     ``lrkit.torch.Scheduler(opt, value=m, hyperparam="momentum")`` (SGD) or
-    ``hyperparam="betas[0]"`` (Adam).
+    ``hyperparam="betas[0]"`` (Adam).  ``max_momentum < base_momentum`` is torch's
+    formula too: the momentum then rises with the LR (``remap`` to a rising range).
+
+    Differences: ``cycle_momentum=False`` raises ``ValueError`` (torch then leaves the
+    optimizer's momentum alone: there is no momentum schedule); momentums outside
+    ``[0, 1]`` raise ``ValueError``.
     """
+    _cycles_momentum(cycle_momentum)
     up, down, m, g = _cyclic_args(step_size_up, step_size_down, mode, gamma, scale_fn, scale_mode)
     low = bounded("base_momentum", base_momentum, low=0, high=1, what_peer_does="momentum outside [0, 1]")
     high = bounded("max_momentum", max_momentum, low=0, high=1, what_peer_does="momentum outside [0, 1]")
-    compare("max_momentum", high, ">=", low, bound_name="base_momentum", what_peer_does="torch cycles upside down")
     return remap(cyclic(0.0, 1.0, up, down, m, g), high, low)
+
+
+def _cycles_momentum(cycle_momentum: Any) -> None:
+    """The ``*_momentum`` schedules exist only when torch cycles the momentum."""
+    if not flag("cycle_momentum", cycle_momentum):
+        unsupported(
+            "cycle_momentum",
+            cycle_momentum,
+            why="torch then leaves the optimizer's momentum as it is, so there is no momentum schedule; "
+            "drive only the LR (keep the optimizer's momentum)",
+        )
 
 
 def _one_cycle_total(total_steps: Any, epochs: Any, steps_per_epoch: Any) -> int:
@@ -441,8 +457,10 @@ def OneCycleLR_momentum(
     (``max_momentum``) lies above its peak.  Drive it with
     ``lrkit.torch.Scheduler(opt, value=m, hyperparam="momentum")`` or ``"betas[0]"``.
 
-    Differences: ``base_momentum`` must be in ``(0, max_momentum]`` (``ValueError``).
+    Differences: ``base_momentum`` must be in ``(0, max_momentum]`` (``ValueError``);
+    ``cycle_momentum=False`` raises ``ValueError`` (torch then leaves the momentum alone).
     """
+    _cycles_momentum(cycle_momentum)
     total = _one_cycle_total(total_steps, epochs, steps_per_epoch)
     high = bounded("max_momentum", max_momentum, low=0, high=1, low_open=True, what_peer_does="momentum")
     low = bounded("base_momentum", base_momentum, low=0, high=1, low_open=True, what_peer_does="momentum")

@@ -134,12 +134,20 @@ class PlateauCallback(keras.callbacks.Callback):
         self._bind()
         if self.backup_path is not None and os.path.exists(self.backup_path):
             # Newer than any plateau in the model's config: it was written at the last epoch end.
-            with open(self.backup_path, encoding="utf-8") as f:
-                data = json.load(f)
+            where = os.fspath(self.backup_path)
+            advice = "delete it to start the plateau afresh"
+            try:
+                with open(self.backup_path, encoding="utf-8") as f:
+                    data = json.load(f)
+            except ValueError as exc:  # not JSON (JSONDecodeError), not UTF-8 (UnicodeDecodeError)
+                raise ValueError(f"backup_path {where!r} is not a saved plateau ({exc}): {advice}") from None
             if not isinstance(data, dict) or set(data) != {"config", "state"}:
-                raise ValueError(f"backup_path {os.fspath(self.backup_path)!r} holds no saved plateau, got {data!r}")
-            saved = Plateau.from_config(data["config"])
-            saved.load_state(data["state"])
+                raise ValueError(f"backup_path {where!r} holds no saved plateau, got {data!r}: {advice}")
+            try:
+                saved = Plateau.from_config(data["config"])
+                saved.load_state(data["state"])
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"backup_path {where!r} holds an invalid plateau ({exc}): {advice}") from None
             self._resume(saved, f"backup file {os.fspath(self.backup_path)!r}")
             self._sync()
 

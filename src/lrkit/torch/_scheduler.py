@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import sys
 import warnings
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any
@@ -48,6 +49,11 @@ CONTAINER_MESSAGE = (
     "lrkit.join([s1, s2, ...], boundaries=[b1, ...]) (pieces in sequence, each on its own clock, like "
     "SequentialLR) or s1 * s2 (a product, like ChainedScheduler); warmup then decay is lrkit.warmup(s, steps=n)"
 )
+
+
+def _remove_handles(handles: list[Any]) -> None:
+    for handle in handles:
+        handle.remove()
 
 
 def refuse_torch_containers(caller: FrameType | None) -> None:
@@ -192,6 +198,9 @@ class Scheduler(LRScheduler):
                     "updates happened; pass count='calls' and call step() once per real optimizer update"
                 ) from None
         self._handles.append(optimizer.register_load_state_dict_post_hook(Reapply(self)))
+        # A discarded scheduler's hooks would stay on the optimizer, each paying its generic path on every update
+        # for a clock nobody reads: remove them when the scheduler is collected (the list holds no reference to it).
+        weakref.finalize(self, _remove_handles, self._handles)
         watch_add_param_group(optimizer, self)
         self._plan()  # again, now that the post-hook exists: install its fast version
         self._apply(self.last_epoch)
@@ -293,9 +302,9 @@ class Scheduler(LRScheduler):
         :meth:`_apply`, which schedules added groups or refuses).  The values are
         exactly those of :meth:`_apply`: ``base * (s(t) * scale)``.  Anything
         else (one schedule per group, an index slot) has no writer and takes
-        :meth:`_apply`.  Closures, not generated code: the formula is already
-        compiled (:meth:`Schedule.scalar_function`), and what is left is a
-        handful of operations.
+        :meth:`_apply`.  A compiled formula (:meth:`Schedule.scalar_function`)
+        is inlined into a generated writer and post-hook (:mod:`lrkit.torch._plan`);
+        an interpreted one (untraceable) gets the closures below, one call more.
         """
         self._write = None
         self._plan_floats = all(type(g.get(self._slot.key)) is float for g in self.optimizer.param_groups)
@@ -404,6 +413,7 @@ class Scheduler(LRScheduler):
             used = sched._written
             values = write(t)
             if values is None:  # groups added or removed behind the scheduler's back
+                sched._warn_unwatched_groups(t)
                 sched._apply(t)
             else:
                 sched._written = values
@@ -459,11 +469,36 @@ class Scheduler(LRScheduler):
         write = self._write
         values = None if write is None else write(t)
         if values is None:
+            self._warn_unwatched_groups(t)
             self._apply(t)
         else:
             self._written = values
         self._last_lr = used  # get_last_lr(): the values of the update just applied, until step()
         self.last_epoch = t
+
+    def _warn_unwatched_groups(self, t: int) -> None:
+        """Warn that update ``t - 1`` ran with groups the scheduler never saw (``param_groups.append``).
+
+        ``add_param_group`` is watched and schedules a new group before the
+        next update, so under ``count="updates"`` a group count that grew by
+        the time the post-hook runs means a group was added some other way and
+        the update just applied used that group's own value, not ``base *
+        s(t)``.  Seeing it before the update would cost a pre-hook on every
+        update; this costs nothing on the common path and says so at once.
+        """
+        groups = self.optimizer.param_groups
+        known = len(self.schedules)
+        if self._tracker is None or len(groups) <= known:
+            return
+        key = self._slot.key  # .get: a group put in by hand may lack the key (_apply then names it)
+        shown = ", ".join(f"param_groups[{i}][{key!r}]={groups[i].get(key)!r}" for i in range(known, len(groups)))
+        warnings.warn(
+            f"{len(groups) - known} param group(s) were added without optimizer.add_param_group() (e.g. "
+            f"optimizer.param_groups.append), so update {t - 1} ran at their own unscheduled values ({shown}); "
+            f"{type(self).__name__} schedules them from the next update on. Use optimizer.add_param_group()",
+            UserWarning,
+            stacklevel=2,
+        )
 
     @property
     def _schedulers(self) -> Any:
@@ -537,10 +572,9 @@ class Scheduler(LRScheduler):
         for group, ev, base in zip(self.optimizer.param_groups, self._evals, self._scales, strict=True):
             r = shared.get(ev)
             if r is None:
-                r = shared[ev] = float(ev(ft))
+                # base * (s(t) * scale), the order of the generated writer (lrkit.torch._plan): the same floats
+                r = shared[ev] = float(ev(ft)) * mult
             v = base * r
-            if mult != 1.0:
-                v *= mult
             values.append(v)
             write(group, v)
         self._last_lr = self._written = values
@@ -550,7 +584,7 @@ class Scheduler(LRScheduler):
         """The values this scheduler writes at step ``t`` (pure; writes nothing)."""
         self._sync_groups()
         mult = 1.0 if self.plateau is None else self.plateau.scale
-        return [base * s(t) * mult for s, base in zip(self.schedules, self._scales, strict=True)]
+        return [base * (s(t) * mult) for s, base in zip(self.schedules, self._scales, strict=True)]
 
     def get_lr(self) -> list[float]:
         """The values for the current step (closed form; same as :meth:`get_last_lr` after a step)."""
@@ -675,7 +709,7 @@ class Scheduler(LRScheduler):
         mult = 1.0 if self.plateau is None else self.plateau.scale
         write = self._slot.write_tensor
         for group, s, base in zip(self.optimizer.param_groups, self.schedules, self._scales, strict=True):
-            write(group, s(t) * (base * mult))
+            write(group, (s(t) * mult) * base)  # base * (s(t) * scale), as on the host
 
     def sync_from_device(self) -> int:
         """Copy the on-device step back to ``last_epoch`` (one host sync); return it."""
@@ -684,6 +718,43 @@ class Scheduler(LRScheduler):
         self._set_clock(int(self._device_step.item()))
         self._last_lr = self._written = self.values_at(self.last_epoch)
         return self.last_epoch
+
+    # -- copies ------------------------------------------------------------------------
+    #: what a copy rebuilds instead of copying: functions generated for (and hooks registered on) one optimizer.
+    _REBUILT = ("_write", "_evals", "_tracker", "_handles", "_refuse_handle")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain state for ``copy.deepcopy`` and pickle: everything but the plan and the hooks.
+
+        ``Optimizer.__getstate__`` keeps no hooks, so a copied optimizer has
+        none of this scheduler's; copying the plan instead would leave a copy
+        that writes to the *original* optimizer.  :meth:`__setstate__` plans
+        again and registers the hooks on the copied optimizer.
+        """
+        state = {k: v for k, v in self.__dict__.items() if k not in self._REBUILT}
+        state["_updates"] = self.updates_applied
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        updates = state.pop("_updates")
+        self.__dict__.update(state)
+        self._write = None
+        self._refuse_handle = None
+        self._handles = []
+        self._tracker = None
+        optimizer = self.optimizer
+        if self.count == "updates":
+            self._tracker = UpdateHooks(self, updates)
+            self._handles.extend(register_update_hooks(optimizer, self._tracker))
+        self._handles.append(optimizer.register_load_state_dict_post_hook(Reapply(self)))
+        # A discarded scheduler's hooks would stay on the optimizer, each paying its generic path on every update
+        # for a clock nobody reads: remove them when the scheduler is collected (the list holds no reference to it).
+        weakref.finalize(self, _remove_handles, self._handles)
+        watch_add_param_group(optimizer, self)
+        self._set_bases(self._bases)  # the evaluators and the plan, for the copied optimizer
+        if len(optimizer.param_groups) != len(self.schedules):
+            self._group_added()  # as the original: schedule the group, or refuse it before every update
 
     def __repr__(self) -> str:
         sched = repr(self.schedules[0]) if len(set(self.schedules)) == 1 else repr(list(self.schedules))
