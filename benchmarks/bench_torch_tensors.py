@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -79,14 +78,14 @@ def hand_cases(n: int) -> list[tuple[str, Callable[[Any], Any]]]:
     ]
 
 
-def _schedules() -> dict[str, Any]:
-    # the same schedule objects as bench_curves (built for N steps; the quick run evaluates the first steps)
+def _bench_curves() -> Any:
+    # its schedule objects (built for N steps; the quick run evaluates the first steps) and its timer
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
         import bench_curves
     finally:
         sys.path.pop(0)
-    return {name: s for name, s, _ in bench_curves.CASES}
+    return bench_curves
 
 
 def blocked(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -105,12 +104,6 @@ def blocked(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main(argv: list[str] | None = None) -> None:
     import torch
 
@@ -118,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     n = 200_000 if quick else N
     rounds = 1 if quick else 7
     torch.set_num_threads(1)
-    schedules = _schedules()
+    curves = _bench_curves()
+    schedules = {name: s for name, s, _ in curves.CASES}
+    timed = curves.timed
     t = torch.arange(n)
     print(f"{n:,} steps (int64 tensor, CPU, 1 thread), median of {rounds} interleaved rounds\n")
     print("| schedule | lrkit | hand torch | lrkit / hand torch | hand in blocks | lrkit / blocks |")

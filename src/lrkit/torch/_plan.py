@@ -15,9 +15,9 @@ The formula is the source :func:`lrkit._compile.trace_source` emits for
 same order, so the same floats; tests compare with ``==``).  Like there, the
 generated text holds only generated names, fixed keywords and no value from
 the user: the bases, the key, the helpers are bound by name in the
-function's globals.  A schedule that cannot be traced, or any failure here,
-keeps the closures of ``Scheduler._plan`` (the formula then costs one more
-call; the values are the same).
+function's globals.  A schedule that cannot be traced (or whose trace is too
+deep for the parser) gets the same two functions with one line instead of the
+formula, a call of its evaluator: one call more, the same values.
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ _HOOK_TAIL = """\
     sched_._written = values_
     sched_.last_epoch = step_
     _tracker_.seen_lr = {seen}
+"""
+
+#: the formula of a schedule that is not inlined: one call of its evaluator (a float function of a float step).
+_CALL = """\
+def _scalar(t):
+    return _evaluate_(t)
 """
 
 _WRITE_HEAD = """\
@@ -113,10 +119,17 @@ def generate(
     plateau: Any,
     slow_write: Callable[[Any, float], None],
     floats: bool,
+    evaluate: Callable[[float], float],
+    inline: bool,
     tracker: Any = None,
     callback: Callable[[], Any] | None = None,
-) -> tuple[Callable[[int], list[float] | None], Callable[..., None] | None] | None:
-    """``(write, after)`` for ``schedule`` with the formula inlined, or None if it cannot be traced.
+) -> tuple[Callable[[int], list[float] | None], Callable[..., None] | None]:
+    """``(write, after)`` for ``schedule``: its formula inlined when ``inline``, else a call of ``evaluate``.
+
+    ``evaluate`` is the schedule's scalar function of a float step
+    (:meth:`Schedule.scalar_function`, returning a float); ``inline`` says it is
+    the compiled one, whose traced source may then be inlined (an interpreted
+    formula is never traced here: its trace was refused or did not check out).
 
     ``after`` is None without a ``tracker`` (``count="calls"``).  The names
     bound in the globals end with ``_`` and the formula's are ``t``, ``v<i>``
@@ -125,12 +138,16 @@ def generate(
     from lrkit._compile import trace_source
 
     n = len(scales)
+    shape = (n, plateau is not None, len(set(scales)) == 1, floats)
     try:
+        if not inline:
+            raise ValueError("not compiled")
         formula, namespace = trace_source(schedule)
-        body = _body(formula, n, plateau is not None, len(set(scales)) == 1, floats)
+        body = _body(formula, *shape)
         compile(_WRITE_HEAD + body + _WRITE_TAIL, "<lrkit.torch check>", "exec")  # very deep traces: parser limits
-    except Exception:  # any failure of the trace or the parser keeps the closures
-        return None
+    except Exception:  # not inlined: the same code around one call of the evaluator
+        formula, namespace = _CALL, {"_evaluate_": evaluate}
+        body = _body(formula, *shape)
     names: dict[str, Any] = {
         **namespace,
         "_n_": n,

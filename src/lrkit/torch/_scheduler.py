@@ -304,7 +304,8 @@ class Scheduler(LRScheduler):
         else (one schedule per group, an index slot) has no writer and takes
         :meth:`_apply`.  A compiled formula (:meth:`Schedule.scalar_function`)
         is inlined into a generated writer and post-hook (:mod:`lrkit.torch._plan`);
-        an interpreted one (untraceable) gets the closures below, one call more.
+        an interpreted one (untraceable) gets the same generated code around one
+        call of it.
         """
         self._write = None
         self._plan_floats = all(type(g.get(self._slot.key)) is float for g in self.optimizer.param_groups)
@@ -315,113 +316,28 @@ class Scheduler(LRScheduler):
         if not evals or slot.index is not None or len(set(evals)) != 1:
             return
         ev = evals[0]
-        if getattr(ev, "__name__", "") != "_scalar":  # the interpreted fallback: make sure a float is written
+        compiled = getattr(ev, "__name__", "") == "_scalar"
+        if not compiled:  # the interpreted fallback: make sure a float is written
             raw = ev
 
             def ev(t: float) -> float:
                 return float(raw(t))
 
-        optimizer, key, slow_write = self.optimizer, slot.key, slot.write
-        scales = tuple(self._scales)
-        n = len(scales)
-        plateau = self._plateau
-        if getattr(evals[0], "__name__", "") == "_scalar":  # compiled and checked: inline the same formula
-            made = generate(
-                self.schedules[0],
-                optimizer=optimizer,
-                key=key,
-                scales=scales,
-                plateau=plateau,
-                slow_write=slow_write,
-                floats=self._plan_floats,
-                tracker=tracker,
-                callback=dynamo_callback(),
-            )
-            if made is not None:
-                self._write, after = made
-                if tracker is not None and after is not None:
-                    tracker.install(hidden_from_dynamo(after))
-                return
-        if n == 1 and plateau is None:
-            (base,) = scales
-
-            def write_one(t: int) -> list[float] | None:
-                groups = optimizer.param_groups
-                if len(groups) != 1:
-                    return None
-                v = base * ev(t + 0.0)  # exact int -> float, cheaper than float(t)
-                group = groups[0]
-                if group[key].__class__ is float:
-                    group[key] = v
-                else:
-                    slow_write(group, v)
-                return [v]
-
-            self._write = write_one
-            if tracker is not None:
-                tracker.install(self._fast_post_hook(tracker, write_one))
-            return
-
-        def write_shared(t: int) -> list[float] | None:
-            groups = optimizer.param_groups
-            if len(groups) != n:
-                return None
-            r = ev(t + 0.0)
-            if plateau is not None:
-                r *= plateau.scale
-            values = [base * r for base in scales]
-            for group, v in zip(groups, values, strict=False):  # same length, checked above
-                if group[key].__class__ is float:
-                    group[key] = v
-                else:
-                    slow_write(group, v)
-            return values
-
-        self._write = write_shared
-        if tracker is not None:
-            tracker.install(self._fast_post_hook(tracker, write_shared))
-
-    @staticmethod
-    def _fast_post_hook(tracker: UpdateHooks, write: Callable[[int], list[float] | None]) -> Callable[..., None]:
-        """The post-hook of a planned scheduler: ``UpdateHooks._after`` for the common update, one frame less.
-
-        The common update: dynamo is not watching, the first group's ``lr`` is
-        still the object left after the previous update (so this is not DCP's
-        state-init step, which installs its own 0), no ``found_inf`` from
-        ``GradScaler``, no on-device counter.  Anything else goes to the
-        generic ``_after``, which decides the same things the long way.
-        """
-        callback = dynamo_callback()
-        generic = tracker._after
-        hidden = tracker._after_hidden
-        ref = tracker._ref
-
-        def after(optimizer: Optimizer, args: Any, kwargs: Any) -> None:
-            if callback() is not None:  # dynamo is watching frames: hide the body (see _hooks)
-                hidden(optimizer)
-                return
-            groups = optimizer.param_groups
-            if not groups or groups[0].get("lr") is not tracker.seen_lr or "found_inf" in optimizer.__dict__:
-                generic(optimizer)
-                return
-            sched = ref()
-            if sched is None or sched._device_step is not None:
-                generic(optimizer)
-                return
-            t = tracker.updates + 1
-            tracker.updates = t
-            used = sched._written
-            values = write(t)
-            if values is None:  # groups added or removed behind the scheduler's back
-                sched._warn_unwatched_groups(t)
-                sched._apply(t)
-            else:
-                sched._written = values
-            sched._last_lr = used
-            sched.last_epoch = t
-            tracker.seen_lr = optimizer.param_groups[0].get("lr")
-
-        return hidden_from_dynamo(after)
+        self._write, after = generate(
+            self.schedules[0],
+            optimizer=self.optimizer,
+            key=slot.key,
+            scales=tuple(self._scales),
+            plateau=self._plateau,
+            slow_write=slot.write,
+            floats=self._plan_floats,
+            evaluate=ev,
+            inline=compiled,  # compiled and checked: inline the same formula
+            tracker=tracker,
+            callback=dynamo_callback(),
+        )
+        if tracker is not None and after is not None:
+            tracker.install(hidden_from_dynamo(after))
 
     # -- the hot path --------------------------------------------------------------
     def step(self, epoch: int | None = None) -> None:
