@@ -202,7 +202,7 @@ def test_random_compositions_write_exactly_the_reference_values(s: Schedule, bas
         assert lrs == [reference(s, b, start + k) for b in bases], (s, start + k)
 
 
-@pytest.mark.parametrize("bases", [[0.1], [0.1, 0.05]])
+@pytest.mark.parametrize("bases", [[0.1], [0.1, 0.1, 0.1], [0.1, 0.05]])
 def test_get_last_lr_keeps_torchs_meaning_while_the_next_values_are_written_ahead(bases: list[float]) -> None:
     # HF's Trainer logs get_last_lr() after optimizer.step() and before lr_scheduler.step(): the LR of the
     # update just applied.  The groups already hold the next update's values (written by the post-hook).
@@ -351,3 +351,117 @@ def test_a_copied_optimizer_and_scheduler_run_on_their_own(how: str, count: str)
     sched2.set_step(20)
     assert [g["lr"] for g in opt.param_groups] == before  # the original is untouched
     assert [g["lr"] for g in opt2.param_groups] == [reference(S, b, 20, 0.3) for b in (0.1, 0.05)]
+
+
+# -- the slotted clock (issue 13, session 4): the hot path keeps one float for groups on one base -------------
+
+
+def _hook(opt: torch.optim.Optimizer) -> Any:
+    (hook,) = opt._optimizer_step_post_hooks.values()
+    return hook
+
+
+def test_values_kept_as_one_float_come_back_as_fresh_lists_of_every_group() -> None:
+    # Three groups on one base: the generated writer keeps one float, get_last_lr() builds the list when asked.
+    opt = make_opt([0.1, 0.1, 0.1])
+    sched = Scheduler(opt, factor=S)
+    _train(opt, 3)
+    sched.step()
+    first = sched.get_last_lr()
+    assert first == [reference(S, 0.1, 3)] * 3 and first is not sched.get_last_lr()
+    _train(opt, 2)
+    sched.step()
+    assert first == [reference(S, 0.1, 3)] * 3  # a list handed out is never changed afterwards
+    # a plan for 4 groups replaces the plan for 3: the kept values were made lists for 3 groups first
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.1})
+    assert sched.get_last_lr() == [reference(S, 0.1, 5)] * 4
+    _train(opt, 1)
+    assert sched.get_last_lr() == [reference(S, 0.1, 5)] * 4  # the update just applied, until step()
+    sched.step()
+    assert sched.get_last_lr() == [reference(S, 0.1, 6)] * 4
+    assert sched.state_dict()["step"] == 6 and sched.last_epoch == 6
+
+
+def test_the_generated_hook_is_installed_and_gives_way_to_the_device_counter() -> None:
+    opt = make_opt([0.1, 0.05], tensor=True)
+    sched = Scheduler(opt, factor=S)
+    assert _hook(opt).__code__.co_filename == "<lrkit.torch hook warmup>"
+    _train(opt, 2)
+    sched.device_counter()
+    # from now on device_step() owns the values: the generic hook only counts (it would write over them)
+    assert _hook(opt).__code__.co_filename != "<lrkit.torch hook warmup>"
+    _train(opt, 1)
+    sched.device_step()
+    sched.step()  # the full path: the device counter wrote the values, step() brings the host clock up
+    assert [float(g["lr"]) for g in opt.param_groups] == [reference(S, b, 3) for b in (0.1, 0.05)]
+    assert sched.updates_applied == 3 and sched.last_epoch == 3
+
+
+def test_a_materialized_scheduler_dict_changes_nothing() -> None:
+    # vars() (copy, pickle, torch's own state_dict do it) gives the scheduler a real __dict__; the per-update
+    # state lives in the slotted clock, so the properties over it and the hot path still agree.
+    opt = make_opt([0.1, 0.05])
+    sched = Scheduler(opt, factor=S)
+    assert "last_epoch" not in vars(sched) and "_clock" in vars(sched)
+    seen = run_updates(opt, sched, 12, "update")
+    assert seen == [[reference(S, b, k) for b in (0.1, 0.05)] for k in range(12)]
+    assert sched.last_epoch == sched.updates_applied == 12 and sched._step_count == 13
+
+
+@pytest.mark.slow
+def test_a_float_lr_hook_adds_nothing_to_what_dynamo_compiles() -> None:
+    # With a float LR and an inlined formula the generated post-hook calls no Python function, so it runs without
+    # torch.compiler.disable while dynamo watches frames.  It must leave dynamo exactly what the same float LRs
+    # written by hand leave it: the same recompilations, the same graphs, and the same LR at the end.
+    from tests.torch_adapter.test_torch_compile import compilations
+
+    results = []
+    for use_lrkit in (True, False):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(8, 4)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        for p in model.parameters():
+            p.grad = torch.randn_like(p)
+        if use_lrkit:
+            sched = Scheduler(opt, factor=S)
+            assert _hook(opt).__code__.co_filename == "<lrkit.torch hook warmup>"
+            stepper = sched.step
+        else:
+            clock = [0]
+            opt.param_groups[0]["lr"] = reference(S, 0.01, 0)
+
+            def stepper(opt: torch.optim.Optimizer = opt, clock: list[int] = clock) -> None:
+                clock[0] += 1
+                opt.param_groups[0]["lr"] = reference(S, 0.01, clock[0])
+
+        results.append((*compilations(opt, stepper, 30), opt.param_groups[0]["lr"]))
+    assert results[0] == results[1]
+    assert results[0][2] == reference(S, 0.01, 30)
+
+
+def test_a_scheduler_pickled_by_lrkit_0_2_0_loads() -> None:
+    # 0.2.0 kept last_epoch, _seen, _step_count, _last_lr and _written as attributes and the clock as "_updates".
+    opt = make_opt([0.1, 0.05])
+    sched = Scheduler(opt, factor=S)
+    _train(opt, 4)
+    sched.step()
+    state = sched.__getstate__()
+    clock = state.pop("_clock")
+    del state["_plan_n"]
+    state.update(
+        last_epoch=clock.last_epoch,
+        _updates=clock.updates,
+        _seen=clock.stepped,
+        _step_count=clock.step_count,
+        _last_lr=sched.get_last_lr(),
+        _written=sched.get_last_lr(),
+    )
+    for key in ("_fast",):
+        state.pop(key, None)
+    old = Scheduler.__new__(Scheduler)
+    old.__setstate__(state)
+    assert old.last_epoch == old.updates_applied == 4 and old._step_count == 2
+    assert old.get_last_lr() == [reference(S, b, 4) for b in (0.1, 0.05)]
+    _train(opt, 1)  # the original optimizer now has two schedulers' hooks: both write the same values
+    old.step()
+    assert old.get_last_lr() == [reference(S, b, 5) for b in (0.1, 0.05)]

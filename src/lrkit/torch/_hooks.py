@@ -33,12 +33,16 @@ Updates that are not updates are not counted:
 * the fake step of ``torch.distributed.checkpoint``'s ``_init_optim_state``
   (see :func:`is_state_init_step`), which runs with every ``lr`` set to 0.
 
-The hook is hidden from ``torch.compile``: while dynamo traces or watches
-frames, it runs its body through ``torch.compiler.disable``.  It reads and bumps Python
-ints, which dynamo would otherwise guard on and recompile the optimizer step
-for at every update.  The price is a graph break in torch's hook loop, so dynamo
-runs that thin wrapper eagerly and compiles the optimizer's own ``step`` frame
-(one graph for the whole run, tested in ``test_torch_compile.py``).
+The hook is hidden from ``torch.compile``: it is skipped by dynamo (its own
+frame is never traced), and while dynamo traces or watches frames the generic
+hook runs its body through ``torch.compiler.disable``.  It reads and bumps
+Python ints, which dynamo would otherwise guard on and recompile the optimizer
+step for at every update.  The price is a graph break in torch's hook loop, so
+dynamo runs that thin wrapper eagerly and compiles the optimizer's own ``step``
+frame (one graph for the whole run, tested in ``test_torch_compile.py``).  The
+generated hook of the common case (``lrkit.torch._plan``: an inlined formula,
+float values) calls C functions only, which dynamo never intercepts, so it
+skips that test; any other generated hook makes it first.
 """
 
 from __future__ import annotations
@@ -124,27 +128,53 @@ def is_state_init_step(optimizer: Optimizer) -> bool:
     return False
 
 
-class UpdateHooks:
-    """The clock of ``count="updates"`` and the post-hook that advances it (see the module docstring).
+class Clock:
+    """A scheduler's per-update state, in one slotted object that the hot path reads and writes.
 
-    ``updates`` is the number of optimizer updates applied.  ``after`` is the
-    generic step post-hook, a plain function (no bound method to create per
-    call); the scheduler may :meth:`install` a faster one specialised to its
-    plan (``Scheduler._plan``), which hands every unusual update back to
-    :meth:`_after`.  The hooks hold this object and, through it, a weak
-    reference to the scheduler, so the optimizer does not keep a discarded
-    scheduler alive.
+    ``Scheduler.step()`` and the generated post-hook (:mod:`lrkit.torch._plan`)
+    touch only this object, never the scheduler's own attributes: slot access
+    stays fast even after something (``copy``, ``pickle``, ``vars()``) has
+    materialized the scheduler's ``__dict__``, which in CPython 3.11 makes each
+    attribute access several times slower.  The scheduler's ``last_epoch``,
+    ``_last_lr``, ``_written``, ``_seen`` and ``_step_count`` are properties
+    over these fields.
+
+    * ``updates``: optimizer updates applied (``count="updates"``, the clock);
+    * ``last_epoch``: the step whose values are in the groups (torch's name);
+    * ``written``: those values; ``last_lr``: what ``get_last_lr()`` returns
+      (after an update and before ``step()``, the values that update used);
+    * ``stepped``: ``updates`` at the last ``step()`` that moved;
+    * ``step_count``: torch's ``_step_count``;
+    * ``seen_lr``: the first group's ``lr`` object as the last update left it
+      (while it is still there, nobody, e.g. DCP's state-init step, replaced it).
     """
 
-    __slots__ = ("_handle", "_ref", "after", "seen_lr", "updates")
+    __slots__ = ("last_epoch", "last_lr", "seen_lr", "step_count", "stepped", "updates", "written")
 
-    def __init__(self, scheduler: Scheduler, updates: int) -> None:
-        self._ref = weakref.ref(scheduler)
-        self.updates = updates
-        # The first group's "lr" object as left after the last update: while it is still there, nobody (DCP's
-        # state-init step) replaced it, and the zero-LR check is skipped.  A tensor LR is written in place, so
-        # it stays the same object.
+    def __init__(self, step: int) -> None:
+        self.updates = self.last_epoch = self.stepped = step
+        self.step_count = 1
         self.seen_lr: Any = None
+        self.written: list[float] = []
+        self.last_lr: list[float] = []
+
+
+class UpdateHooks:
+    """The post-hook of ``count="updates"`` that advances the scheduler's :class:`Clock` (module docstring).
+
+    ``after`` is the generic step post-hook, a plain function (no bound method
+    to create per call); the scheduler may :meth:`install` a faster one
+    specialised to its plan (``Scheduler._plan``), which hands every unusual
+    update back to ``after``.  The hooks hold this object and, through it, a
+    weak reference to the scheduler, so the optimizer does not keep a
+    discarded scheduler alive (its finalizer removes the hooks).
+    """
+
+    __slots__ = ("_handle", "_ref", "after", "clock")
+
+    def __init__(self, scheduler: Scheduler, clock: Clock) -> None:
+        self._ref = weakref.ref(scheduler)
+        self.clock = clock
         self.after = self._make_after()
         self._handle: Any = None
 
@@ -177,20 +207,22 @@ class UpdateHooks:
         return after
 
     def _after(self, optimizer: Optimizer) -> None:
+        clock = self.clock
         groups = optimizer.param_groups
         lr = groups[0].get("lr") if groups else None
-        if lr is not self.seen_lr and lr_is_zero(optimizer) and is_state_init_step(optimizer):
+        if lr is not clock.seen_lr and lr_is_zero(optimizer) and is_state_init_step(optimizer):
             return  # DCP's fake step: not an update
-        found_inf = optimizer.__dict__.get("found_inf")  # an instance attribute set by GradScaler.step
-        if found_inf is not None and bool(found_inf):
+        # getattr, not optimizer.__dict__: reading __dict__ materializes it, and every later attribute access
+        # of the optimizer (torch's own step reads dozens) becomes slower for the rest of the run.
+        if update_was_skipped(optimizer):
             return  # a fused kernel skipped this update (AMP)
-        t = self.updates + 1
-        self.updates = t
+        t = clock.updates + 1
+        clock.updates = t
         sched = self._ref()
         if sched is not None and sched._device_step is None:  # the on-device counter owns the values (device_step)
             sched._write_ahead(t)
             groups = optimizer.param_groups
-        self.seen_lr = groups[0].get("lr") if groups else None
+        clock.seen_lr = groups[0].get("lr") if groups else None
 
     # torch.compiler.disable costs about 1 µs per call in plain eager code (it swaps dynamo's frame
     # callback), so the hook only goes through it when dynamo is tracing or watching frames.

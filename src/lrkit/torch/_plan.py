@@ -6,7 +6,11 @@ plain key (the common case), this module builds the two functions that do
 the work as straight-line code, with the schedule's formula inlined:
 
 * ``write(t)``: write ``base * (s(t) * plateau scale)`` to every group and
-  return the values (None if the optimizer's groups changed in number);
+  return the values (None if the optimizer's groups changed in number): one
+  float when every group has the same base (one group, or no per-group
+  bases), the value of each group; else a list.  A float, not ``[v] * n``:
+  a list built and freed on every update costs more than the formula's
+  arithmetic with 16 groups, and ``get_last_lr()`` builds it when asked;
 * ``after(optimizer, args, kwargs)``: the post-hook's common update (count it,
   then ``write``'s body), handing anything unusual to the generic hook.
 
@@ -23,34 +27,38 @@ formula, a call of its evaluator: one call more, the same values.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import BuiltinFunctionType
 from typing import Any
 
 from lrkit.base import Schedule
 
-#: the hook's prologue: the checks of ``UpdateHooks._after`` that the common update passes.
+#: the hook's prologue: the checks of ``UpdateHooks._after`` that the common update passes.  ``{callback}``: the
+#: dynamo test, only when the body calls Python code; ``{seen}``: the first group's "lr" now; ``{amp}``: the
+#: found_inf test of an optimizer that GradScaler tells to skip (fused ones).
 _HOOK_HEAD = """\
 def after(optimizer, args, kwargs):
-    if _callback_() is not None:
-        _hidden_(optimizer)
+{callback}    groups_ = optimizer.param_groups
+    if len(groups_) != _n_ or {seen} is not _clock_.seen_lr{amp}:
+        _outer_(optimizer, args, kwargs)
         return
-    groups_ = optimizer.param_groups
-    if len(groups_) != _n_ or groups_[0].get("lr") is not _tracker_.seen_lr or "found_inf" in optimizer.__dict__:
-        _generic_(optimizer)
-        return
-    sched_ = _ref_()
-    if sched_ is None or sched_._device_step is not None:
-        _generic_(optimizer)
-        return
-    step_ = _tracker_.updates + 1
-    _tracker_.updates = step_
+    step_ = _clock_.updates + 1
+    _clock_.updates = step_
     t = step_ + 0.0
 """
 
+_CALLBACK = """\
+    if _callback_() is not None:
+        _outer_(optimizer, args, kwargs)
+        return
+"""
+
+_AMP = ' or _getattr_(optimizer, "found_inf", None) is not None'
+
 _HOOK_TAIL = """\
-    sched_._last_lr = sched_._written
-    sched_._written = values_
-    sched_.last_epoch = step_
-    _tracker_.seen_lr = {seen}
+    _clock_.last_lr = _clock_.written
+    _clock_.written = values_
+    _clock_.last_epoch = step_
+    _clock_.seen_lr = {seen}
 """
 
 #: the formula of a schedule that is not inlined: one call of its evaluator (a float function of a float step).
@@ -76,7 +84,8 @@ def _body(formula: str, n: int, plateau: bool, equal: bool, floats: bool) -> str
     """The formula's lines (``v0 = t`` ... ``return vN`` becomes ``r_ = vN``), then the writes.
 
     ``equal``: every group has the same base, so one value is written to all
-    (the same float ``base * r`` the per-group product gives).  ``floats``:
+    (the same float ``base * r`` the per-group product gives) and returned as
+    that float, not a list.  ``floats``:
     every group held a plain float when planned, so the value is stored
     without looking at the old one (see ``Scheduler._plan`` for when it is planned again).
     """
@@ -89,22 +98,27 @@ def _body(formula: str, n: int, plateau: bool, equal: bool, floats: bool) -> str
 
     def store(indent: str) -> list[str]:
         if floats:
-            return [indent + "group_[_key_] = v_"]
+            return [indent + "group_[key_] = v_"]
         return [
-            indent + "if group_[_key_].__class__ is float:",
-            indent + "    group_[_key_] = v_",
+            indent + "if group_[key_].__class__ is float:",
+            indent + "    group_[key_] = v_",
             indent + "else:",
             indent + "    _slow_write_(group_, v_)",
         ]
 
+    out.append("    key_ = _key_")  # a local: the loop below reads it once per group
     if n == 1:
-        out += ["    v_ = _base_ * r_", "    group_ = groups_[0]", *store("    "), "    values_ = [v_]"]
+        out += ["    v_ = _base_ * r_", "    group_ = groups_[0]", *store("    "), "    values_ = v_"]
     elif equal:
-        out += ["    v_ = _base_ * r_", "    for group_ in groups_:", *store("        "), "    values_ = [v_] * _n_"]
+        out += ["    v_ = _base_ * r_", "    for group_ in groups_:", *store("        "), "    values_ = v_"]
     else:
+        # a loop, not a list comprehension: before Python 3.12 a comprehension is a frame of its own, a Python
+        # call that the hook would have to hide from torch.compile (see generate)
         out += [
-            "    values_ = [b_ * r_ for b_ in _scales_]",
-            "    for group_, v_ in zip(groups_, values_):",
+            "    values_ = []",
+            "    for group_, b_ in zip(groups_, _scales_):",
+            "        v_ = b_ * r_",
+            "        values_.append(v_)",
             *store("        "),
         ]
     return "\n".join(out) + "\n"
@@ -123,7 +137,7 @@ def generate(
     inline: bool,
     tracker: Any = None,
     callback: Callable[[], Any] | None = None,
-) -> tuple[Callable[[int], list[float] | None], Callable[..., None] | None]:
+) -> tuple[Callable[[int], list[float] | float | None], Callable[..., None] | None]:
     """``(write, after)`` for ``schedule``: its formula inlined when ``inline``, else a call of ``evaluate``.
 
     ``evaluate`` is the schedule's scalar function of a float step
@@ -131,9 +145,17 @@ def generate(
     the compiled one, whose traced source may then be inlined (an interpreted
     formula is never traced here: its trace was refused or did not check out).
 
-    ``after`` is None without a ``tracker`` (``count="calls"``).  The names
-    bound in the globals end with ``_`` and the formula's are ``t``, ``v<i>``
-    and ``_<math function>``, so they cannot collide.
+    ``after`` is None without a ``tracker`` (``count="calls"``).  It works on
+    ``tracker.clock`` only (never on the scheduler) and hands every unusual
+    update to ``tracker.after``, the generic hook.  It asks dynamo's
+    ``callback`` whether frames are watched only when its own body calls
+    Python code (an evaluator that is not inlined, a write that is not a plain
+    float store): the inlined formula calls C functions only (``math``,
+    ``bisect``), which dynamo never intercepts.  Only fused optimizers
+    (``_step_supports_amp_scaling``, set in their ``__init__``, which is what
+    ``GradScaler`` asks) are checked for ``found_inf``.  The names bound in the
+    globals end with ``_`` and the formula's are ``t``, ``v<i>`` and
+    ``_<math function>``, so they cannot collide.
     """
     from lrkit._compile import trace_source
 
@@ -143,11 +165,15 @@ def generate(
         if not inline:
             raise ValueError("not compiled")
         formula, namespace = trace_source(schedule)
+        if not all(isinstance(f, BuiltinFunctionType) for f in namespace.values()):
+            raise ValueError("a helper written in Python")  # pragma: no cover - the tracer binds math and bisect
         body = _body(formula, *shape)
         compile(_WRITE_HEAD + body + _WRITE_TAIL, "<lrkit.torch check>", "exec")  # very deep traces: parser limits
+        calls_python = not floats
     except Exception:  # not inlined: the same code around one call of the evaluator
         formula, namespace = _CALL, {"_evaluate_": evaluate}
         body = _body(formula, *shape)
+        calls_python = True
     names: dict[str, Any] = {
         **namespace,
         "_n_": n,
@@ -163,16 +189,13 @@ def generate(
     write = names["write"]
     after = None
     if tracker is not None:
-        names.update(
-            _callback_=callback,
-            _tracker_=tracker,
-            _ref_=tracker._ref,
-            _generic_=tracker._after,
-            _hidden_=tracker._after_hidden,
-        )
+        names.update(_callback_=callback, _clock_=tracker.clock, _outer_=tracker.after, _getattr_=getattr)
         # the first group's "lr" as this update leaves it: the value just stored when it is the driven float
-        seen = "values_[0]" if key == "lr" and floats else 'groups_[0].get("lr")'
-        source = _HOOK_HEAD + body + _HOOK_TAIL.format(seen=seen)
+        seen_now = 'groups_[0]["lr"]' if key == "lr" and floats else 'groups_[0].get("lr")'
+        seen_after = ("v_" if shape[2] else "values_[0]") if key == "lr" and floats else 'groups_[0].get("lr")'
+        amp = bool(getattr(optimizer, "_step_supports_amp_scaling", False))
+        head = _HOOK_HEAD.format(callback=_CALLBACK if calls_python else "", seen=seen_now, amp=_AMP if amp else "")
+        source = head + body + _HOOK_TAIL.format(seen=seen_after)
         exec(compile(source, f"<lrkit.torch hook {schedule.spec_name}>", "exec"), names)  # generated, see module doc
         after = names["after"]
     return write, after

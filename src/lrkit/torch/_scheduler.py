@@ -29,6 +29,7 @@ from lrkit.validators import choice
 from . import _checkpoint
 from ._checkpoint import MISMATCH_POLICIES
 from ._hooks import (
+    Clock,
     Reapply,
     RefuseUnscheduledGroups,
     UpdateHooks,
@@ -151,7 +152,12 @@ class Scheduler(LRScheduler):
             raise TypeError(f"plateau must be an lrkit.Plateau, got {plateau!r}")
         self._plateau = plateau
         self.optimizer = optimizer
-        self._write: Callable[[int], list[float] | None] | None = None
+        self._write: Callable[[int], list[float] | float | None] | None = None
+        self._device_step: torch.Tensor | None = None
+        # the per-update state (last_epoch, the values, torch's _step_count...), see _hooks.Clock
+        self._clock = Clock(int(last_epoch) + 1)
+        self._fast: Clock | None = None  # the clock, once step() may take its fast path (see step())
+        self._plan_n = 0  # the number of groups the current plan writes (see _plan)
         groups = optimizer.param_groups
         for i, group in enumerate(groups):
             slot.check(i, group)
@@ -170,26 +176,17 @@ class Scheduler(LRScheduler):
                     )
         self._set_bases([slot.read_base(g) if slot.has_base(g) else 1.0 for g in groups])
 
-        self._device_step: torch.Tensor | None = None
         self._warned_idle = False
         self._idle_checked = False  # no idle warning can come until the clock is moved again (see step())
-        self._step_count = 1
         # last_epoch: the step whose values are in the groups (torch's name).  Under count="updates" the clock
-        # is self._tracker.updates (updates applied); the post-hook brings last_epoch up to it after each update.
-        self.last_epoch = int(last_epoch) + 1
-        self._seen = self.last_epoch  # the clock at the last step() that moved (count="updates")
+        # is _clock.updates (updates applied); the post-hook brings last_epoch up to it after each update.
         self._idle_origin = self.last_epoch  # the clock when the scheduler was built or last moved (idle warning)
-        # _written: the values in the groups.  _last_lr (get_last_lr()): torch's meaning, the values step() last
-        # brought the groups to; after an update and before step() they are the values that update used, though
-        # the post-hook has already written the next ones (HF's Trainer logs get_last_lr() there).
-        self._last_lr: list[float] = []
-        self._written: list[float] = []
         self._refuse_handle: Any = None
 
         self._tracker: UpdateHooks | None = None
         self._handles: list[Any] = []
         if self.count == "updates":
-            self._tracker = UpdateHooks(self, self.last_epoch)
+            self._tracker = UpdateHooks(self, self._clock)
             try:
                 self._handles.extend(register_update_hooks(optimizer, self._tracker))
             except AttributeError:
@@ -307,6 +304,10 @@ class Scheduler(LRScheduler):
         an interpreted one (untraceable) gets the same generated code around one
         call of it.
         """
+        # Values kept as one float stand for the groups the plan being replaced wrote: make them lists first.
+        clock = self._clock
+        clock.written, clock.last_lr = self._written, self._last_lr
+        self._plan_n = len(self._scales)  # the n of the generated writer (lrkit.torch._plan)
         self._write = None
         self._plan_floats = all(type(g.get(self._slot.key)) is float for g in self.optimizer.param_groups)
         tracker = self._tracker if hasattr(self, "_tracker") else None  # None during construction: planned again
@@ -336,8 +337,55 @@ class Scheduler(LRScheduler):
             tracker=tracker,
             callback=dynamo_callback(),
         )
-        if tracker is not None and after is not None:
+        if tracker is not None and after is not None and getattr(self, "_device_step", None) is None:
             tracker.install(hidden_from_dynamo(after))
+
+    # -- the per-update state, kept in self._clock (see _hooks.Clock) ---------------------
+    @property
+    def last_epoch(self) -> int:
+        """The step whose values are in the groups (torch's name): updates applied, or ``step()`` calls."""
+        return self._clock.last_epoch
+
+    @last_epoch.setter
+    def last_epoch(self, value: int) -> None:
+        self._clock.last_epoch = value
+
+    # The values are kept as the generated writer returns them: a list, or one float for every group when all
+    # groups have the same base (see _plan); these two properties always give a list.
+    def _as_list(self, values: list[float] | float) -> list[float]:
+        return values if values.__class__ is list else [values] * self._plan_n  # type: ignore[list-item,return-value]
+
+    @property
+    def _last_lr(self) -> list[float]:  # torch's name: what get_last_lr() returns
+        return self._as_list(self._clock.last_lr)
+
+    @_last_lr.setter
+    def _last_lr(self, values: list[float] | float) -> None:
+        self._clock.last_lr = values
+
+    @property
+    def _written(self) -> list[float]:  # the values in the groups
+        return self._as_list(self._clock.written)
+
+    @_written.setter
+    def _written(self, values: list[float] | float) -> None:
+        self._clock.written = values
+
+    @property
+    def _seen(self) -> int:  # the clock at the last step() that moved (count="updates")
+        return self._clock.stepped
+
+    @_seen.setter
+    def _seen(self, step: int) -> None:
+        self._clock.stepped = step
+
+    @property
+    def _step_count(self) -> int:  # torch's name, checkpointed (HF accelerate bumps it too)
+        return self._clock.step_count
+
+    @_step_count.setter
+    def _step_count(self, count: int) -> None:
+        self._clock.step_count = count
 
     # -- the hot path --------------------------------------------------------------
     def step(self, epoch: int | None = None) -> None:
@@ -350,12 +398,39 @@ class Scheduler(LRScheduler):
         ``count="calls"``: every call advances one step (torch's behaviour).
         ``step(k)`` (torch's deprecated form) is :meth:`set_step`.
         """
+        # The fast path, taken from the second call on (the first checks its caller) while no device counter
+        # owns the values: under count="updates" the post-hook has kept last_epoch == updates and written the
+        # values, so a step() after an update only hands them to get_last_lr(); under count="calls" it writes
+        # through the generated writer.  It touches the slotted clock only (see _hooks.Clock).
+        clock = self._fast
+        if clock is not None and epoch is None:
+            if self._tracker is not None:
+                t = clock.updates
+                if t != clock.stepped:
+                    clock.stepped = t
+                    clock.step_count += 1
+                    clock.last_lr = clock.written
+                    return
+            else:
+                write = self._write
+                if write is not None:
+                    t = clock.last_epoch + 1
+                    values = write(t)
+                    if values is not None:
+                        clock.step_count += 1
+                        clock.last_lr = clock.written = values
+                        clock.last_epoch = t
+                        return
+        self._step(epoch)
+
+    def _step(self, epoch: int | None) -> None:
+        """:meth:`step` in full: the first call, no update since the last, a jump, the device counter, new groups."""
         if epoch is not None:
             self.set_step(epoch)
             return
         tracker = self._tracker
         if tracker is not None:
-            t = tracker.updates
+            t = self._clock.updates
             if t == self._seen:  # no update since the previous step(): nothing to do
                 if not self._idle_checked:
                     self._check_idle()
@@ -365,7 +440,7 @@ class Scheduler(LRScheduler):
             t = self.last_epoch + 1
         count = self._step_count
         if count == 1:
-            refuse_torch_containers(sys._getframe(1))  # once: is a ChainedScheduler calling us?
+            refuse_torch_containers(sys._getframe(2))  # once: is a ChainedScheduler calling us (through step)?
         self._step_count = count + 1
         if t != self.last_epoch:  # count="calls", or the post-hook did not write (device_step mode)
             write = self._write
@@ -376,12 +451,13 @@ class Scheduler(LRScheduler):
                 self._last_lr = self._written = values
             self.last_epoch = t
         else:  # written by the post-hook: now they are the last values in torch's sense too
-            self._last_lr = self._written
+            self._clock.last_lr = self._clock.written
+        self._fast = self._clock if self._device_step is None else None
 
     def _write_ahead(self, t: int) -> None:
         """The post-hook's job after update ``t - 1`` was applied: write the values of step ``t``."""
         self._check_plan()
-        used = self._written
+        used = self._clock.written
         write = self._write
         values = None if write is None else write(t)
         if values is None:
@@ -438,7 +514,7 @@ class Scheduler(LRScheduler):
         ``GradScaler`` skips the very first update and the gradients were
         zeroed before ``step()``).
         """
-        if self._tracker is None or self._tracker.updates != self._idle_origin:
+        if self._tracker is None or self._clock.updates != self._idle_origin:
             self._idle_checked = True  # an update was applied: a later no-op step() is part of a loop
             return
         for group in self.optimizer.param_groups:
@@ -452,7 +528,7 @@ class Scheduler(LRScheduler):
             "preview the values use s(np.arange(n)) or scheduler.values_at(t); to advance on every call pass "
             "count='calls'",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of step() (step -> _step -> here)
         )
 
     def _check_plan(self) -> None:
@@ -536,16 +612,15 @@ class Scheduler(LRScheduler):
 
     def _set_clock(self, step: int) -> None:
         """Move the clock (and ``last_epoch``) to ``step`` without writing (resume, jumps)."""
-        self.last_epoch = self._seen = step
+        clock = self._clock
+        clock.last_epoch = clock.stepped = clock.updates = step
         self._idle_origin = step
         self._idle_checked = self._warned_idle
-        if self._tracker is not None:
-            self._tracker.updates = step
 
     @property
     def updates_applied(self) -> int:
         """The schedule's clock: optimizer updates applied (``count="updates"``) or ``step()`` calls."""
-        return self.last_epoch if self._tracker is None else self._tracker.updates
+        return self.last_epoch if self._tracker is None else self._clock.updates
 
     def report(self, metric: float | torch.Tensor) -> bool:
         """Feed a validation metric to the :class:`~lrkit.Plateau` multiplier; rewrite the values.
@@ -606,6 +681,8 @@ class Scheduler(LRScheduler):
         if device is None:
             device = slot.read(self.optimizer.param_groups[0]).device
         self._device_step = torch.tensor(float(self.last_epoch), dtype=torch.float64, device=device)
+        self._fast = None
+        self._plan()  # the generic post-hook from now on: it leaves the values to device_step()
         return self._device_step
 
     def device_step(self) -> None:
@@ -637,7 +714,7 @@ class Scheduler(LRScheduler):
 
     # -- copies ------------------------------------------------------------------------
     #: what a copy rebuilds instead of copying: functions generated for (and hooks registered on) one optimizer.
-    _REBUILT = ("_write", "_evals", "_tracker", "_handles", "_refuse_handle")
+    _REBUILT = ("_write", "_evals", "_tracker", "_handles", "_refuse_handle", "_fast")
 
     def __getstate__(self) -> dict[str, Any]:
         """Plain state for ``copy.deepcopy`` and pickle: everything but the plan and the hooks.
@@ -647,21 +724,27 @@ class Scheduler(LRScheduler):
         that writes to the *original* optimizer.  :meth:`__setstate__` plans
         again and registers the hooks on the copied optimizer.
         """
-        state = {k: v for k, v in self.__dict__.items() if k not in self._REBUILT}
-        state["_updates"] = self.updates_applied
-        return state
+        return {k: v for k, v in self.__dict__.items() if k not in self._REBUILT}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        updates = state.pop("_updates")
+        if "_clock" not in state:  # pickled by lrkit 0.2.0, whose per-update state was plain attributes
+            clock = state["_clock"] = Clock(state.pop("last_epoch"))
+            clock.updates = state.pop("_updates", clock.last_epoch)
+            clock.stepped = state.pop("_seen", clock.last_epoch)
+            clock.step_count = state.pop("_step_count", 1)
+            clock.written = state.pop("_written", [])
+            clock.last_lr = state.pop("_last_lr", [])
+            state.setdefault("_plan_n", len(state.get("_bases", ())))
         self.__dict__.update(state)
         self._write = None
         self._refuse_handle = None
         self._handles = []
         self._tracker = None
+        self._fast = None
         optimizer = self.optimizer
         if self.count == "updates":
-            self._tracker = UpdateHooks(self, updates)
+            self._tracker = UpdateHooks(self, self._clock)
             self._handles.extend(register_update_hooks(optimizer, self._tracker))
         self._handles.append(optimizer.register_load_state_dict_post_hook(Reapply(self)))
         # A discarded scheduler's hooks would stay on the optimizer, each paying its generic path on every update
