@@ -465,3 +465,73 @@ def test_a_scheduler_pickled_by_lrkit_0_2_0_loads() -> None:
     _train(opt, 1)  # the original optimizer now has two schedulers' hooks: both write the same values
     old.step()
     assert old.get_last_lr() == [reference(S, b, 5) for b in (0.1, 0.05)]
+
+
+# -- red-team pass on the slotted clock: each test failed before its fix ---------------------------------------
+
+
+@pytest.mark.parametrize("count", ["updates", "calls"])
+def test_a_shallow_copy_gets_a_clock_of_its_own(count: str) -> None:
+    # copy.copy handed the original's Clock to the copy: both post-hooks counted every update into it (9 after 6
+    # updates), and under count="calls" stepping the original moved the copy.
+    import copy
+
+    opt = make_opt([0.1])
+    sched = Scheduler(opt, factor=S, count=count)
+    for _ in range(3):
+        _train(opt, 1)
+        sched.step()
+    twin = copy.copy(sched)
+    for _ in range(3):
+        _train(opt, 1)
+        sched.step()
+    assert sched.updates_applied == 6 and twin.updates_applied == (6 if count == "updates" else 3)
+    assert opt.param_groups[0]["lr"] == reference(S, 0.1, 6)
+
+
+def test_step_brings_a_last_epoch_set_by_hand_back_to_the_updates_applied() -> None:
+    # The fast path assumed last_epoch == updates: a last_epoch set by hand (a torch idiom) stayed, and report()
+    # then wrote the values of step 40 for the next update.
+    opt = make_opt([0.1])
+    sched = Scheduler(opt, factor=S, plateau=lrkit.Plateau(factor=0.5, patience=0))
+    for _ in range(3):
+        _train(opt, 1)
+        sched.step()
+    _train(opt, 1)
+    sched.last_epoch = 40
+    sched.step()
+    assert sched.last_epoch == sched.updates_applied == 4
+    assert sched.get_last_lr() == sched.get_lr() == [reference(S, 0.1, 4)]
+    sched.report(1.0)
+    assert opt.param_groups[0]["lr"] == reference(S, 0.1, 4)
+
+
+def test_a_refused_appended_group_is_refused_again_by_step() -> None:
+    # One schedule per group and a group appended behind the scheduler's back: the post-hook raises after counting
+    # the update; the next step() returned silently with last_epoch behind the clock.
+    opt = make_opt([0.1, 0.05])
+    sched = Scheduler(opt, factor=[S, lrkit.cosine(1.0, steps=45)])
+    _train(opt, 2)
+    sched.step()
+    opt.param_groups.append({**opt.param_groups[0], "params": [torch.nn.Parameter(torch.ones(2))]})
+    with pytest.warns(UserWarning, match="without optimizer.add_param_group"), pytest.raises(ValueError):
+        _train(opt, 1)
+    with pytest.raises(ValueError, match="no schedule"):
+        sched.step()
+
+
+def test_get_last_lr_after_an_appended_group_lists_only_the_groups_that_update_scheduled() -> None:
+    # The value of the update just applied was kept as one float for 2 groups; the appended group re-planned for 3
+    # before it was listed, so get_last_lr() claimed a scheduled value for a group that ran at its own 0.3.
+    opt = make_opt([0.1, 0.1])
+    sched = Scheduler(opt, factor=S)
+    for _ in range(3):
+        _train(opt, 1)
+        sched.step()
+    appended = {k: v for k, v in opt.param_groups[0].items() if k != "initial_lr"}
+    opt.param_groups.append({**appended, "params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.3})
+    with pytest.warns(UserWarning, match="without optimizer.add_param_group"):
+        _train(opt, 1)
+    assert sched.get_last_lr() == [reference(S, 0.1, 3)] * 2
+    sched.step()
+    assert sched.get_last_lr() == [reference(S, 0.1, 4)] * 2 + [reference(S, 0.3, 4)]

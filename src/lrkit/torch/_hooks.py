@@ -158,6 +158,13 @@ class Clock:
         self.written: list[float] = []
         self.last_lr: list[float] = []
 
+    def copy(self) -> Clock:
+        """A clock of its own with the same fields (the value lists are never changed in place)."""
+        new = Clock(self.last_epoch)
+        for name in self.__slots__:
+            setattr(new, name, getattr(self, name))
+        return new
+
 
 class UpdateHooks:
     """The post-hook of ``count="updates"`` that advances the scheduler's :class:`Clock` (module docstring).

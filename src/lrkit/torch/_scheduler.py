@@ -399,14 +399,15 @@ class Scheduler(LRScheduler):
         ``step(k)`` (torch's deprecated form) is :meth:`set_step`.
         """
         # The fast path, taken from the second call on (the first checks its caller) while no device counter
-        # owns the values: under count="updates" the post-hook has kept last_epoch == updates and written the
-        # values, so a step() after an update only hands them to get_last_lr(); under count="calls" it writes
-        # through the generated writer.  It touches the slotted clock only (see _hooks.Clock).
+        # owns the values: under count="updates", when the post-hook has written the values of the updates
+        # applied (last_epoch == updates), a step() after an update only hands them to get_last_lr(); under
+        # count="calls" it writes through the generated writer.  It touches the slotted clock only (_hooks.Clock).
         clock = self._fast
         if clock is not None and epoch is None:
             if self._tracker is not None:
                 t = clock.updates
-                if t != clock.stepped:
+                # == last_epoch: the post-hook wrote step t (not so if it raised, or last_epoch was set by hand)
+                if t != clock.stepped and t == clock.last_epoch:
                     clock.stepped = t
                     clock.step_count += 1
                     clock.last_lr = clock.written
@@ -457,7 +458,7 @@ class Scheduler(LRScheduler):
     def _write_ahead(self, t: int) -> None:
         """The post-hook's job after update ``t - 1`` was applied: write the values of step ``t``."""
         self._check_plan()
-        used = self._clock.written
+        used = self._written  # a list: the writes below may plan again for another number of groups
         write = self._write
         values = None if write is None else write(t)
         if values is None:
@@ -728,7 +729,9 @@ class Scheduler(LRScheduler):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        if "_clock" not in state:  # pickled by lrkit 0.2.0, whose per-update state was plain attributes
+        if "_clock" in state:  # its own clock: copy.copy hands over the original's object itself
+            state["_clock"] = state["_clock"].copy()
+        else:  # pickled by lrkit 0.2.0, whose per-update state was plain attributes
             clock = state["_clock"] = Clock(state.pop("last_epoch"))
             clock.updates = state.pop("_updates", clock.last_epoch)
             clock.stepped = state.pop("_seen", clock.last_epoch)
