@@ -535,3 +535,21 @@ def test_get_last_lr_after_an_appended_group_lists_only_the_groups_that_update_s
     assert sched.get_last_lr() == [reference(S, 0.1, 3)] * 2
     sched.step()
     assert sched.get_last_lr() == [reference(S, 0.1, 4)] * 2 + [reference(S, 0.3, 4)]
+
+
+def test_the_dynamo_test_is_left_out_only_where_the_hook_calls_no_python() -> None:
+    class OwnPlateau(lrkit.Plateau):  # any subclass may read its scale through Python code (a property)
+        pass
+
+    def hook_source_asks_dynamo(**kwargs: Any) -> bool:
+        opt = make_opt([0.1], tensor=kwargs.pop("tensor", False))
+        sched = Scheduler(opt, factor=kwargs.pop("schedule", S), **kwargs)  # alive: a collected one drops its hook
+        asks = "_callback_" in _hook(opt).__code__.co_names
+        del sched
+        return asks
+
+    assert not hook_source_asks_dynamo()
+    assert not hook_source_asks_dynamo(plateau=lrkit.Plateau())
+    assert hook_source_asks_dynamo(plateau=OwnPlateau())
+    assert hook_source_asks_dynamo(tensor=True)  # tensor values are written by Python code (fill_)
+    assert hook_source_asks_dynamo(schedule=zero_at_start_for_torch_tests(1.0))  # the formula is a Python call

@@ -31,6 +31,7 @@ from types import BuiltinFunctionType
 from typing import Any
 
 from lrkit.base import Schedule
+from lrkit.plateau import Plateau
 
 #: the hook's prologue: the checks of ``UpdateHooks._after`` that the common update passes.  ``{callback}``: the
 #: dynamo test, only when the body calls Python code; ``{seen}``: the first group's "lr" now; ``{amp}``: the
@@ -169,7 +170,8 @@ def generate(
             raise ValueError("a helper written in Python")  # pragma: no cover - the tracer binds math and bisect
         body = _body(formula, *shape)
         compile(_WRITE_HEAD + body + _WRITE_TAIL, "<lrkit.torch check>", "exec")  # very deep traces: parser limits
-        calls_python = not floats
+        # a Plateau subclass may read its scale through Python code (a property): then the test is made too
+        calls_python = not floats or (plateau is not None and type(plateau) is not Plateau)
     except Exception:  # not inlined: the same code around one call of the evaluator
         formula, namespace = _CALL, {"_evaluate_": evaluate}
         body = _body(formula, *shape)
