@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.test_properties import schedules
+from tests.untraceable import eq_on_step_for_tests
 
 import lrkit
 from lrkit import _compile, base
@@ -73,16 +74,6 @@ def test_untraceable_formula_keeps_the_interpreted_path() -> None:
     s = stepwise_for_tests(1.0)
     assert _compile.compile_scalar(s) is None or s.scalar_function()(20.0) == 0.5
     assert s(5) == 1.0 and s(20) == 0.5
-
-
-class eq_on_step_for_tests(Schedule):
-    spec_name = "eq_on_step_for_tests"
-
-    def __init__(self, value: float) -> None:
-        self._init(value=float(value))
-
-    def _eval(self, t: Any, xp: Namespace) -> Any:
-        return xp.where(t == 0, 0.0, self.value)
 
 
 def test_equality_on_the_step_is_not_traced_silently() -> None:

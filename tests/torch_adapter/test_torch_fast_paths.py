@@ -4,7 +4,7 @@ The reference is the plain evaluation: ``schedule._eval(float(t), SCALAR)`` (the
 written once), times the plateau scale, times each group's base, the products in the order
 ``Scheduler._apply`` documents (``base * (s(t) * scale)``).  Every plan shape is covered: one group, many
 groups with one base or with different bases, a plateau, tensor values (written in place), an int value,
-``count="calls"`` and the default, generated code and the closures (an untraceable schedule), and random
+``count="calls"`` and the default, the inlined formula and a call of an untraceable one, and random
 compositions (hypothesis).  ``==`` on the same floats, no tolerance.
 """
 
@@ -20,6 +20,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.test_properties import schedules
+from tests.untraceable import eq_on_step_for_tests
 
 import lrkit
 from lrkit._backend import SCALAR
@@ -27,18 +28,6 @@ from lrkit.base import Schedule
 from lrkit.torch import Scheduler
 
 S = lrkit.warmup(lrkit.cosine(1.0, steps=60), steps=10, prefix=False)
-
-
-class zero_at_start_for_torch_tests(Schedule):
-    """``0`` at step 0, then ``value``: ``==`` on the step cannot be traced, so the plan keeps its closures."""
-
-    spec_name = "zero_at_start_for_torch_tests"
-
-    def __init__(self, value: float) -> None:
-        self._init(value=float(value))
-
-    def _eval(self, t: Any, xp: Any) -> Any:
-        return xp.where(t == 0, 0.0, self.value)
 
 
 def reference(schedule: Schedule, base: float, t: int, scale: float = 1.0) -> float:
@@ -158,7 +147,7 @@ def test_an_int_value_becomes_the_reference_float() -> None:
 
 
 def test_an_untraceable_schedule_calls_its_formula_from_the_same_plan_with_the_same_values() -> None:
-    s = zero_at_start_for_torch_tests(1.0)
+    s = eq_on_step_for_tests(1.0)
     opt = make_opt([0.1, 0.1])
     sched = Scheduler(opt, factor=s)
     # the generated writer, with a call of the interpreted formula where a traced one would be inlined
@@ -552,4 +541,4 @@ def test_the_dynamo_test_is_left_out_only_where_the_hook_calls_no_python() -> No
     assert not hook_source_asks_dynamo(plateau=lrkit.Plateau())
     assert hook_source_asks_dynamo(plateau=OwnPlateau())
     assert hook_source_asks_dynamo(tensor=True)  # tensor values are written by Python code (fill_)
-    assert hook_source_asks_dynamo(schedule=zero_at_start_for_torch_tests(1.0))  # the formula is a Python call
+    assert hook_source_asks_dynamo(schedule=eq_on_step_for_tests(1.0))  # the formula is a Python call
